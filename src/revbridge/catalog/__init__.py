@@ -1,0 +1,1 @@
+"""The commercial model: meters, plans and prices as code; customers; subscriptions."""
