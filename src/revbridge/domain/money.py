@@ -8,7 +8,7 @@ otherwise). Rounding happens only at named boundaries: a line, a tax, an invoice
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import NamedTuple
 
 from revbridge.errors import ValidationError
@@ -26,14 +26,22 @@ _MINOR_UNITS: dict[str, int] = {
 }
 # The active ISO 4217 codes (2024 list). A code outside it is refused at the edge.
 _ISO_4217 = frozenset(
-    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL
-    BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUP CVE CZK DJF DKK DOP
-    DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR
-    IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD
-    MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB
-    PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP
-    STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED
-    VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWG""".split()
+    (
+        "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD",
+        "BDT", "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP",
+        "BYN", "BZD", "CAD", "CDF", "CHE", "CHF", "CHW", "CLF", "CLP", "CNY", "COP", "COU",
+        "CRC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR",
+        "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL",
+        "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK", "JMD", "JOD", "JPY", "KES",
+        "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD",
+        "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR",
+        "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR",
+        "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB", "RWF",
+        "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN",
+        "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS",
+        "UAH", "UGX", "USD", "USN", "UYI", "UYU", "UYW", "UZS", "VED", "VES", "VND", "VUV",
+        "WST", "XAF", "XCD", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWG"
+    )
 )
 
 ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
@@ -41,7 +49,7 @@ ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
 
 def D(value: str | int | Decimal) -> Decimal:
     """The one number constructor: from ``str``, ``int`` or ``Decimal``, never ``float``."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise TypeError(f"money must not be built from {type(value).__name__}: {value!r}")
     if isinstance(value, Decimal):
         result = value
@@ -73,12 +81,26 @@ def quantum(currency: str) -> Decimal:
 
 
 def round_money(amount: Decimal, currency: str, mode: str = "half_up") -> Decimal:
-    """Round ``amount`` to the currency's minor unit (half-up by default, as Odoo does)."""
-    return amount.quantize(quantum(currency), rounding=ROUNDING_MODES[mode])
+    """Round ``amount`` to the currency's minor unit (half-up by default, as Odoo does).
+
+    Half-up means half away from zero: 2.675 -> 2.68 and -2.675 -> -2.68, as Odoo's
+    ``res.currency.round``. The precision is widened for the call so that a large
+    amount is rounded, never refused with ``InvalidOperation`` by the 28-digit context.
+    """
+    if mode not in ROUNDING_MODES:
+        raise ValueError(f"unknown rounding mode {mode!r}; expected one of {sorted(ROUNDING_MODES)}")
+    with localcontext() as ctx:
+        ctx.prec = max(ctx.prec, amount.adjusted() + minor_unit(currency) + 2)
+        return amount.quantize(quantum(currency), rounding=ROUNDING_MODES[mode])
 
 
 class Money(NamedTuple):
-    """An immutable amount in a currency. Arithmetic refuses to mix currencies."""
+    """An immutable amount in a currency. Arithmetic refuses to mix currencies.
+
+    Being a tuple, ``Money`` would otherwise inherit tuple repetition (``m * 2`` gives a
+    4-tuple) and tuple ordering (``USD 1 < EUR 2`` compares the amounts only); both are
+    overridden so that multiplying scales the amount and comparing needs one currency.
+    """
 
     amount: Decimal
     currency: str
@@ -95,8 +117,9 @@ class Money(NamedTuple):
         if not isinstance(other, Money) or other.currency != self.currency:
             raise ValueError(f"cannot combine {self.currency} with {other!r}")
 
-    def __add__(self, other: object) -> Money:  # type: ignore[override]
-        assert isinstance(other, Money)
+    def __add__(self, other: object) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented  # not tuple concatenation: ``m + (1, "x")`` is a TypeError
         self._same(other)
         return Money(self.amount + other.amount, self.currency)
 
@@ -106,6 +129,36 @@ class Money(NamedTuple):
 
     def __neg__(self) -> Money:
         return Money(-self.amount, self.currency)
+
+    def __mul__(self, factor: object) -> Money:
+        if not isinstance(factor, (Decimal, int)) or isinstance(factor, bool):
+            raise TypeError(f"money can only be multiplied by a Decimal or an int, not {factor!r}")
+        return self.times(factor)
+
+    def __rmul__(self, factor: object) -> Money:
+        return self.__mul__(factor)
+
+    def _amount_vs(self, other: object) -> tuple[Decimal, Decimal]:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot compare {self!r} with {other!r}")
+        self._same(other)
+        return self.amount, other.amount
+
+    def __lt__(self, other: object) -> bool:
+        a, b = self._amount_vs(other)
+        return a < b
+
+    def __le__(self, other: object) -> bool:
+        a, b = self._amount_vs(other)
+        return a <= b
+
+    def __gt__(self, other: object) -> bool:
+        a, b = self._amount_vs(other)
+        return a > b
+
+    def __ge__(self, other: object) -> bool:
+        a, b = self._amount_vs(other)
+        return a >= b
 
     def times(self, factor: Decimal | int) -> Money:
         """Multiply by an exact factor (a quantity or a share); floats are refused."""

@@ -43,8 +43,10 @@ class Period:
     end: datetime
 
     def __post_init__(self) -> None:
-        check_aware(self.start, "start")
-        check_aware(self.end, "end")
+        # Stored in UTC whatever zone the caller used, so equal periods print, hash and
+        # serialise the same (``str`` of a Berlin-built period showed ``+01:00``).
+        object.__setattr__(self, "start", check_aware(self.start, "start"))
+        object.__setattr__(self, "end", check_aware(self.end, "end"))
         if not self.start < self.end:
             raise ValueError(f"period end {self.end} must be after start {self.start}")
 

@@ -1,0 +1,7 @@
+"""``python -m revbridge`` runs the command line."""
+
+from __future__ import annotations
+
+from revbridge.cli.main import run
+
+run()

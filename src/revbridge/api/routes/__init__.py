@@ -1,0 +1,1 @@
+"""One router per area, each a thin call into the application services."""

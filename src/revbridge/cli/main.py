@@ -1,0 +1,59 @@
+"""The ``revbridge`` command: its groups, and errors turned into messages and exit codes."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from sqlalchemy.exc import OperationalError
+
+from revbridge.cli.catalog import catalog_app
+from revbridge.cli.context import err_console
+from revbridge.cli.customers import customer_app, entity_app
+from revbridge.cli.demo import demo
+from revbridge.cli.subscriptions import subscription_app
+from revbridge.cli.system import config_app, db_app, serve
+from revbridge.cli.workspace import apikey_app, workspace_app
+from revbridge.errors import RevbridgeError, StoreError, ValidationError
+
+app = typer.Typer(
+    name="revbridge",
+    help="Usage-to-cash for SaaS companies that keep their books in Odoo.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(workspace_app, name="workspace")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(entity_app, name="legal-entity")
+app.add_typer(customer_app, name="customer")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(subscription_app, name="subscription")
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+app.command("serve")(serve)
+app.command("demo")(demo)
+
+EXIT_REFUSED = 1
+EXIT_UNAVAILABLE = 3
+
+
+def run() -> None:
+    """Entry point: run the app; a refusal prints its problems and exits 1, an outage 3."""
+    try:
+        app()
+    except ValidationError as exc:
+        err_console.print(f"[red]refused:[/red] {len(exc.problems)} problem(s)")
+        for problem in exc.problems:
+            err_console.print(f"  {problem}", markup=False)
+        sys.exit(EXIT_REFUSED)
+    except StoreError as exc:
+        err_console.print(f"[red]unavailable:[/red] {exc}")
+        sys.exit(EXIT_UNAVAILABLE)
+    except OperationalError as exc:
+        err_console.print(f"[red]database unavailable:[/red] {exc.orig}")
+        sys.exit(EXIT_UNAVAILABLE)
+    except RevbridgeError as exc:
+        err_console.print("[red]refused:[/red]", end=" ")
+        err_console.print(str(exc), markup=False)
+        sys.exit(EXIT_REFUSED)

@@ -1,0 +1,48 @@
+"""``revbridge config show``, ``revbridge db upgrade``, ``revbridge serve``."""
+
+from __future__ import annotations
+
+import typer
+
+from revbridge.cli.context import JsonOpt, console, emit_json, engine, settings
+from revbridge.store.migrate import current_revision, head_revision
+
+config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+
+
+@config_app.command("show")
+def config_show(as_json: bool = JsonOpt) -> None:
+    """Print the effective configuration, secrets masked, and where it came from."""
+    current = settings()
+    shown = current.masked()
+    if as_json:
+        emit_json({**shown, "sources": list(current.source)})
+        return
+    for key, value in shown.items():
+        console.print(f"{key:<24} {value}")
+    console.print(f"{'sources':<24} {' < '.join(current.source)}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the configured database to the newest schema."""
+    eng = engine(migrate=True)
+    console.print(f"database at revision {current_revision(eng)} (head {head_revision()})")
+
+
+def serve(
+    host: str | None = typer.Option(None, "--host", envvar="REVBRIDGE_HOST"),
+    port: int | None = typer.Option(None, "--port", envvar="REVBRIDGE_PORT"),
+) -> None:
+    """Run the API (migrating the database first)."""
+    import uvicorn
+
+    from revbridge.api.app import create_app
+    from revbridge.config import load_settings
+    from revbridge.log import configure_logging
+
+    current = load_settings(overrides={"host": host, "port": port})
+    configure_logging(current.log_level, current.log_format)
+    app = create_app(current, engine())
+    uvicorn.run(app, host=current.host, port=current.port, log_level=current.log_level.lower(), access_log=False)

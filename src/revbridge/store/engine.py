@@ -1,0 +1,57 @@
+"""Open a database: SQLite (embedded default) or PostgreSQL, with each one's settings.
+
+SQLite gets WAL, ``synchronous=NORMAL``, a busy timeout and foreign keys, and every
+transaction starts with ``BEGIN IMMEDIATE`` so the single writer is taken up front
+instead of failing on upgrade from a read lock. PostgreSQL URLs are driven by psycopg 3.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from revbridge.errors import ValidationError
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgres://``/``postgresql://`` and pick the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def open_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url`` with the backend's pragmas and pool settings."""
+    url = normalise_url(url)
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise ValidationError("database_url", "not a database URL", url) from None
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        _sqlite_pragmas(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    raise ValidationError("database_url", "only sqlite and postgresql are supported", url)
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,97 @@
+"""Column types that keep money exact and instants in UTC on every backend."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Dialect, Numeric, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TIMESTAMP, TypeDecorator, TypeEngine
+
+_SQLITE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class Amount(TypeDecorator[Decimal]):
+    """An exact decimal: NUMERIC(38, 12) on PostgreSQL, canonical text on SQLite.
+
+    SQLite's NUMERIC affinity would turn 0.1 into a binary float, so it stores text.
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(64))
+        return dialect.type_descriptor(Numeric(38, 12, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise TypeError(f"Amount columns take finite Decimals, got {value!r}")
+        return format(value, "f") if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(value) if isinstance(value, str) else Decimal(value)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A UTC instant: ``timestamptz`` on PostgreSQL, sortable ISO text on SQLite."""
+
+    impl = TIMESTAMP
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(32))
+        return dialect.type_descriptor(TIMESTAMP(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime refused: {value.isoformat()}")
+        value = value.astimezone(UTC)
+        return value.strftime(_SQLITE_FORMAT) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return datetime.strptime(value, _SQLITE_FORMAT).replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class JSONDoc(TypeDecorator[Any]):
+    """A JSON document: JSONB on PostgreSQL, text on SQLite; decimals kept as strings."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(Text())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_refuse_float)
+        return json.loads(text) if dialect.name == "postgresql" else text
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None or not isinstance(value, str):
+            return value
+        return json.loads(value)
+
+
+def _refuse_float(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
