@@ -22,7 +22,7 @@ from sqlalchemy import Engine, text
 from revbridge.scope import transaction
 from revbridge.store.engine import open_engine
 from revbridge.store.migrate import upgrade
-from revbridge.store.tables import metadata
+from revbridge.store.schema import metadata
 from revbridge.workspaces import Role, create_api_key, create_workspace
 
 PG_ADMIN_URL = os.environ.get("REVBRIDGE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -20,7 +20,8 @@ from sqlalchemy import Connection, delete, select, update
 
 from revbridge.errors import AuthError, ConflictError, ForbiddenError, NotFoundError, ValidationError
 from revbridge.ids import new_id
-from revbridge.store.tables import api_keys, metadata, workspaces
+from revbridge.store.schema import metadata
+from revbridge.store.tables import api_keys, workspaces
 
 KEY_PREFIX = "rb_"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")

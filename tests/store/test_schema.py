@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Column, Engine, MetaData, String, Table, select
 
 from revbridge.store.migrate import current_revision, head_revision
-from revbridge.store.tables import metadata
+from revbridge.store.schema import metadata
 from revbridge.store.types import Amount, JSONDoc, UTCDateTime
 
 

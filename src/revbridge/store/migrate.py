@@ -49,3 +49,18 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def draft_migration(engine: Engine) -> str:
+    """Python for the Alembic operations that take ``engine``'s schema to the declared one.
+
+    A developer's aid when adding tables: upgrade a scratch database to the previous
+    revision, then paste this into the new revision's ``upgrade()`` and review it.
+    """
+    from alembic.autogenerate import produce_migrations, render_python_code
+
+    from revbridge.store.schema import metadata
+
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": False})
+        return render_python_code(produce_migrations(context, metadata).upgrade_ops)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from revbridge.store.tables import metadata
+from revbridge.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - revbridge always passes one
