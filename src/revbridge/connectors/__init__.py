@@ -1,0 +1,1 @@
+"""Connectors: adapters that carry revbridge's documents to and from external systems."""

@@ -1,0 +1,1 @@
+"""Odoo connector: syncs invoices, credit notes, payments and journal entries into Odoo."""
