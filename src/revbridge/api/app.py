@@ -8,10 +8,10 @@ from fastapi import FastAPI, Request
 from sqlalchemy import Engine, text
 
 import revbridge
-from revbridge.api import problems
+from revbridge.api import metrics, problems
 from revbridge.api.encoding import Answer
 from revbridge.api.idempotency import IdempotencyMiddleware
-from revbridge.api.routes import access, catalog, customers, subscriptions
+from revbridge.api.routes import access, catalog, customers, jobs, subscriptions
 from revbridge.config import Settings
 from revbridge.log import log_context, new_correlation_id
 
@@ -27,7 +27,8 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.state.engine = engine
     app.state.settings = settings
     problems.install(app)
-    for module in (access, customers, catalog, subscriptions):
+    metrics.install(app, engine)
+    for module in (access, customers, catalog, subscriptions, jobs):
         app.include_router(module.router, prefix="/v1")
 
     @app.get("/healthz", tags=["ops"])

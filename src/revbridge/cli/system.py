@@ -35,7 +35,7 @@ def serve(
     host: str | None = typer.Option(None, "--host", envvar="REVBRIDGE_HOST"),
     port: int | None = typer.Option(None, "--port", envvar="REVBRIDGE_PORT"),
 ) -> None:
-    """Run the API (migrating the database first)."""
+    """Run the API (migrating the database first), with an outbox worker unless `run_worker_in_process` is off."""
     import uvicorn
 
     from revbridge.api.app import create_app
@@ -45,4 +45,15 @@ def serve(
     current = load_settings(overrides={"host": host, "port": port})
     configure_logging(current.log_level, current.log_format)
     app = create_app(current, engine())
-    uvicorn.run(app, host=current.host, port=current.port, log_level=current.log_level.lower(), access_log=False)
+    worker = None
+    if current.run_worker_in_process:  # the embedded shape: one process serves and delivers
+        from revbridge.outbox.sinks import build_registry
+        from revbridge.outbox.worker import Worker, WorkerOptions
+
+        worker = Worker(engine(), build_registry(current), options=WorkerOptions(concurrency=current.workers))
+        worker.start()
+    try:
+        uvicorn.run(app, host=current.host, port=current.port, log_level=current.log_level.lower(), access_log=False)
+    finally:
+        if worker is not None:
+            worker.stop()

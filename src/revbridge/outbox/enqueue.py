@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from revbridge.log import current_context
 from revbridge.outbox.tables import outbox_jobs
+from revbridge.outbox.wakeup import announce
 from revbridge.scope import Scope
 
 
@@ -63,4 +64,5 @@ def enqueue(
             select(outbox_jobs.c.id).where(outbox_jobs.c.workspace_id == scope.workspace_id, outbox_jobs.c.key == key)
         ).one()
         return int(row.id)
+    announce(scope.conn)
     return int(result.inserted_primary_key[0])

@@ -40,9 +40,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_jobs')),
     sa.UniqueConstraint('workspace_id', 'key', name=op.f('uq_outbox_jobs_workspace_id_key'))
     )
-    op.create_index(op.f('ix_outbox_jobs_state_next_attempt_at'), 'outbox_jobs', ['state', 'next_attempt_at'], unique=False)
-    op.create_index(op.f('ix_outbox_jobs_workspace_id_aggregate_id'), 'outbox_jobs', ['workspace_id', 'aggregate', 'id'], unique=False)
-
+    op.create_index('ix_outbox_jobs_due', 'outbox_jobs', ['next_attempt_at', 'id'], unique=False, postgresql_where=sa.text("state IN ('pending', 'running')"), sqlite_where=sa.text("state IN ('pending', 'running')"))
+    op.create_index('ix_outbox_jobs_open', 'outbox_jobs', ['workspace_id', 'aggregate', 'id'], unique=False, postgresql_where=sa.text("state <> 'done'"), sqlite_where=sa.text("state <> 'done'"))
 
 def downgrade() -> None:
     op.drop_table("outbox_jobs")

@@ -738,6 +738,8 @@ class AccountMoveLine(BaseModel):
     price_unit = f.Float("Unit Price", digits="Product Price")
     discount = f.Float("Discount (%)", digits="Discount")
     tax_ids = f.Many2many("account.tax", "Taxes")
+    # A JSON dict {analytic account id: percent} in Odoo 17+; stored as given.
+    analytic_distribution = f.Field("Analytic Distribution")
     tax_line_id = f.Many2one("account.tax", "Originator Tax")
     tax_base_amount = f.Monetary("Base Amount")
     price_subtotal = f.Monetary("Subtotal")
