@@ -64,6 +64,12 @@ class Settings:
     workers: int = 1
     run_worker_in_process: bool = True
     idempotency_ttl_hours: int = 24
+    ingest_max_body_bytes: int = 4 * 1024 * 1024
+    ingest_max_batch_events: int = 10_000
+    ingest_max_string_length: int = 256
+    ingest_max_depth: int = 32
+    ingest_max_future_seconds: int = 300
+    ingest_max_lateness_days: int = 35
     secrets: Mapping[str, str] = field(default_factory=dict)
     source: tuple[str, ...] = ()  # where each layer came from, for `config show`
 
@@ -101,6 +107,12 @@ OPTIONS: dict[str, Callable[[Any], Any]] = {
     "workers": _positive_int,
     "run_worker_in_process": _bool,
     "idempotency_ttl_hours": _positive_int,
+    "ingest_max_body_bytes": _positive_int,
+    "ingest_max_batch_events": _positive_int,
+    "ingest_max_string_length": _positive_int,
+    "ingest_max_depth": _positive_int,
+    "ingest_max_future_seconds": _positive_int,
+    "ingest_max_lateness_days": _positive_int,
 }
 
 

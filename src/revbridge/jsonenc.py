@@ -7,7 +7,7 @@ the API's answers and the CLI's ``--json`` output both go through ``dumps`` here
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -18,6 +18,8 @@ def _default(value: Any) -> Any:
         return format(value, "f")
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (set, frozenset, tuple)):

@@ -67,3 +67,6 @@ def ingest() -> Callable[..., IngestResult]:
                            customer_of=CUSTOMERS.get, now=kw.pop("now", NOW), **kw)
 
     return run
+
+
+from tests.ingest.store_fixtures import event, usage_world  # noqa: E402,F401  (store-backed fixtures)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,12 +13,15 @@ import revbridge
 from revbridge.api import metrics, problems
 from revbridge.api.encoding import Answer
 from revbridge.api.idempotency import IdempotencyMiddleware
-from revbridge.api.routes import access, catalog, customers, jobs, subscriptions
+from revbridge.api.routes import access, catalog, customers, events, jobs, subscriptions
 from revbridge.config import Settings
+from revbridge.ingest.service import IngestService, limits_from
 from revbridge.log import log_context, new_correlation_id
+from revbridge.scope import utcnow
 
 
-def create_app(settings: Settings, engine: Engine) -> FastAPI:
+def create_app(settings: Settings, engine: Engine, clock: Callable[[], datetime] = utcnow) -> FastAPI:
+    """The API over ``engine``; ``clock`` is "now" for ingest windows (fixed in the demo)."""
     app = FastAPI(
         title="revbridge",
         version=revbridge.__version__,
@@ -26,9 +31,10 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     )
     app.state.engine = engine
     app.state.settings = settings
+    app.state.ingest = IngestService(engine, limits_from(settings), clock)
     problems.install(app)
     metrics.install(app, engine)
-    for module in (access, customers, catalog, subscriptions, jobs):
+    for module in (access, customers, catalog, subscriptions, events, jobs):
         app.include_router(module.router, prefix="/v1")
 
     @app.get("/healthz", tags=["ops"])

@@ -11,6 +11,7 @@ from revbridge.cli.catalog import catalog_app
 from revbridge.cli.context import err_console
 from revbridge.cli.customers import customer_app, entity_app
 from revbridge.cli.demo import demo
+from revbridge.cli.events import events_app, exceptions_app, usage_app
 from revbridge.cli.jobs import jobs_app, worker
 from revbridge.cli.subscriptions import subscription_app
 from revbridge.cli.system import config_app, db_app, serve
@@ -30,6 +31,9 @@ app.add_typer(entity_app, name="legal-entity")
 app.add_typer(customer_app, name="customer")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(subscription_app, name="subscription")
+app.add_typer(events_app, name="events")
+app.add_typer(usage_app, name="usage")
+app.add_typer(exceptions_app, name="exceptions")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +12,16 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TIMESTAMP, TypeDecorator, TypeEngine
 
 _SQLITE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def sqlite_instant(value: datetime) -> str:
+    """The SQLite text of a UTC instant, as ``UTCDateTime`` writes it, for raw fast paths."""
+    if value.utcoffset() != _ZERO:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+_ZERO = timedelta(0)
 
 
 class Amount(TypeDecorator[Decimal]):
@@ -57,8 +67,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime refused: {value.isoformat()}")
-        value = value.astimezone(UTC)
-        return value.strftime(_SQLITE_FORMAT) if dialect.name == "sqlite" else value
+        return sqlite_instant(value) if dialect.name == "sqlite" else value.astimezone(UTC)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

@@ -1,0 +1,221 @@
+"""The ingest application service: HTTP bodies, files and replays, one write path.
+
+It holds the per-process caches that keep the hot path off the database: the
+workspace's event rules (rebuilt when its meters change) and the map from an event's
+``subject`` to a customer (an external id in the ``product`` system, else the
+customer's key), reloaded at most once a second when a subject is not found, so a
+customer created a moment ago is recognised without a query per event.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, update
+
+from revbridge.catalog.versions import Status
+from revbridge.errors import NotFoundError, ValidationError
+from revbridge.ingest.envelope import (
+    EventRules,
+    IngestResult,
+    RawRecord,
+    ingest_body,
+    ingest_records,
+    validate_events,
+)
+from revbridge.ingest.limits import DEFAULT_LIMITS, BodyTooLarge, IngestLimits, UnsupportedMediaType
+from revbridge.ingest.store import BatchOutcome, Counts, bump_counters, quarantine_body, store_batch
+from revbridge.ingest.tables import exceptions
+from revbridge.scope import Scope, transaction, utcnow
+from revbridge.store.tables import customers, external_ids, meters, workspaces
+
+SUBJECT_SYSTEM = "product"
+_RELOAD_AFTER_S = 1.0
+
+
+@dataclass
+class _WorkspaceCache:
+    rules: EventRules | None = None
+    rules_mark: tuple[Any, ...] = ()
+    subjects: dict[str, str] = field(default_factory=dict)
+    loaded_at: float = 0.0
+
+
+class IngestService:
+    """Validate and store usage for any workspace of one database."""
+
+    def __init__(self, engine: Engine, limits: IngestLimits = DEFAULT_LIMITS,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine = engine
+        self.limits = limits
+        self.clock = clock  # "now" for the lateness and future windows; the demo runs on a fixed clock
+        self._caches: dict[str, _WorkspaceCache] = {}
+        self._lock = threading.Lock()
+
+    # --- caches -------------------------------------------------------------------
+
+    def _cache(self, workspace_id: str) -> _WorkspaceCache:
+        with self._lock:
+            return self._caches.setdefault(workspace_id, _WorkspaceCache())
+
+    def rules(self, conn: Connection, workspace_id: str) -> EventRules:
+        """The event rules of the workspace's active meters and allowed types."""
+        cache = self._cache(workspace_id)
+        mark = tuple(conn.execute(
+            select(func.count(), func.max(meters.c.updated_at)).where(meters.c.workspace_id == workspace_id)
+        ).one())
+        settings = conn.execute(select(workspaces.c.settings).where(workspaces.c.id == workspace_id)).scalar_one()
+        allowed = tuple(sorted((settings or {}).get("allowed_event_types", [])))
+        mark = (*mark, allowed)
+        if cache.rules is None or cache.rules_mark != mark:
+            from revbridge.catalog.model import meter_from_dict
+
+            rows = conn.execute(
+                select(meters.c.definition).where(meters.c.workspace_id == workspace_id, meters.c.status == Status.ACTIVE)
+            )
+            cache.rules = EventRules.from_meters([meter_from_dict(r.definition) for r in rows], allowed)
+            cache.rules_mark = mark
+        return cache.rules
+
+    def _load_subjects(self, conn: Connection, workspace_id: str) -> dict[str, str]:
+        found = {r.key: r.id for r in conn.execute(
+            select(customers.c.key, customers.c.id).where(customers.c.workspace_id == workspace_id))}
+        found.update({r.external_id: r.entity_id for r in conn.execute(
+            select(external_ids.c.external_id, external_ids.c.entity_id).where(
+                external_ids.c.workspace_id == workspace_id, external_ids.c.entity_type == "customer",
+                external_ids.c.system == SUBJECT_SYSTEM))})
+        return found
+
+    def customer_lookup(self, conn: Connection, workspace_id: str, fresh: bool = False) -> Any:
+        """A ``subject -> customer id`` function for one batch."""
+        cache = self._cache(workspace_id)
+        if fresh or not cache.loaded_at:
+            cache.subjects, cache.loaded_at = self._load_subjects(conn, workspace_id), time.monotonic()
+
+        def lookup(subject: str) -> str | None:
+            found = cache.subjects.get(subject)
+            if found is None and time.monotonic() - cache.loaded_at > _RELOAD_AFTER_S:
+                cache.subjects, cache.loaded_at = self._load_subjects(conn, workspace_id), time.monotonic()
+                found = cache.subjects.get(subject)
+            return found
+
+        return lookup
+
+    # --- write paths --------------------------------------------------------------
+
+    def accept_body(self, workspace_id: str, body: bytes, content_type: str, origin: str = "http") -> BatchOutcome:
+        """Validate and store one HTTP body; a body that is not events at all is quarantined and refused."""
+        if len(body) > self.limits.max_body_bytes:
+            raise BodyTooLarge(len(body), self.limits.max_body_bytes)
+        with transaction(self.engine, workspace_id, "ingest", self.clock()) as scope:
+            try:
+                result = ingest_body(body, content_type, rules=self.rules(scope.conn, workspace_id),
+                                     customer_of=self.customer_lookup(scope.conn, workspace_id),
+                                     now=scope.now, limits=self.limits)
+            except UnsupportedMediaType:
+                raise
+            except ValidationError as exc:
+                exc.exception_id = quarantine_body(scope, body, exc.problems, origin)  # type: ignore[attr-defined]
+                failed = exc
+            else:
+                return store_batch(scope, result, origin)
+        raise failed
+
+    def import_batches(
+        self, workspace_id: str, batches: Iterable[list[RawRecord]], dry_run: bool = False
+    ) -> Iterator[tuple[int, BatchOutcome]]:
+        """Store each batch of file records in its own transaction; yields (records, outcome).
+
+        A dry run validates and classifies against what is stored, then rolls back.
+        """
+        for batch in batches:
+            with self.engine.connect() as conn, conn.begin() as tx:
+                scope = Scope(conn, workspace_id, "import", self.clock())
+                result = ingest_records(batch, rules=self.rules(conn, workspace_id),
+                                        customer_of=self.customer_lookup(conn, workspace_id),
+                                        now=scope.now, limits=self.limits)
+                origin = batch[0].source.rsplit(":", 1)[0] if batch else "import"
+                outcome = store_batch(scope, result, origin)
+                if dry_run:
+                    tx.rollback()
+            yield len(batch), outcome
+
+    def replay(self, scope: Scope, exception_ids: Iterable[str]) -> Counts:
+        """Validate quarantined events again; accepted ones leave the queue.
+
+        Counters move on the day the event was first received (a rejection becomes an
+        acceptance or a duplicate), so the conservation law holds across replays.
+        """
+        total = Counts()
+        lookup = self.customer_lookup(scope.conn, scope.workspace_id, fresh=True)
+        rules = self.rules(scope.conn, scope.workspace_id)
+        for exc_id in exception_ids:
+            row = scope.conn.execute(select(exceptions).where(
+                exceptions.c.workspace_id == scope.workspace_id, exceptions.c.id == exc_id)).first()
+            if row is None:
+                raise NotFoundError(f"no exception {exc_id!r} in this workspace")
+            if row.state != "open" or row.kind != "usage_event":
+                continue
+            total.add(self._replay_one(scope, row, rules, lookup))
+        return total
+
+    def _replay_one(self, scope: Scope, row: Any, rules: EventRules, lookup: Any) -> Counts:
+        result = validate_events([_parse_raw(row.raw)], rules=rules, customer_of=lookup, now=scope.now,
+                                 limits=_replay_limits(self.limits))
+        if not result.rejected:
+            with scope.conn.begin_nested() as savepoint:
+                outcome = store_batch(scope, IngestResult(result.accepted, []), f"replay:{row.id}", count=False)
+                if outcome.counts.rejected:  # still a conflict: keep this exception, not a second one
+                    savepoint.rollback()
+            if not outcome.counts.rejected:
+                moved = Counts(0, outcome.counts.accepted, outcome.counts.duplicate, -1)
+                bump_counters(scope, row.received_day, moved)
+                scope.conn.execute(update(exceptions).where(exceptions.c.id == row.id).values(
+                    state="replayed", attempts=row.attempts + 1, resolved_at=scope.now, updated_at=scope.now))
+                return moved
+            problems = [p for e in outcome.errors for p in [{k: e[k] for k in ("field", "reason") if k in e}]]
+        else:
+            problems = [p.as_dict() for p in result.rejected[0].problems]
+        scope.conn.execute(update(exceptions).where(exceptions.c.id == row.id).values(
+            attempts=row.attempts + 1, problems=problems, updated_at=scope.now))
+        return Counts()
+
+
+def _replay_limits(limits: IngestLimits) -> IngestLimits:
+    """A replayed event is judged as when it arrived: lateness does not grow while it waits."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    return replace(limits, max_lateness=limits.max_lateness + timedelta(days=3650))
+
+
+def _parse_raw(raw: str) -> Any:
+    import json
+    from decimal import Decimal
+
+    try:
+        return json.loads(raw, parse_float=Decimal)
+    except ValueError:
+        return raw
+
+
+__all__ = ["IngestService"]
+
+
+def limits_from(settings: Any) -> IngestLimits:
+    """The ingest limits a ``Settings`` asks for."""
+    from datetime import timedelta
+
+    return IngestLimits(
+        max_body_bytes=settings.ingest_max_body_bytes,
+        max_batch_events=settings.ingest_max_batch_events,
+        max_string_length=settings.ingest_max_string_length,
+        max_depth=settings.ingest_max_depth,
+        max_future=timedelta(seconds=settings.ingest_max_future_seconds),
+        max_lateness=timedelta(days=settings.ingest_max_lateness_days),
+    )

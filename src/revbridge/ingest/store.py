@@ -1,0 +1,301 @@
+"""Keep accepted events exactly once, quarantine the rest, and count everything.
+
+``store_batch`` is the one write path for HTTP ingest, file import and replay. In one
+transaction it: drops in-batch repeats; inserts new events with ``ON CONFLICT DO
+NOTHING`` (so concurrent senders of one event, in any number of processes, store it
+once); tells a duplicate (same key, same digest) from a conflict (same key, another
+payload: kept as an exception beside the untouched original); flags events that land
+in an already billed period as late; writes every refusal to the exceptions queue; and
+adds the batch to the day's counters, which always satisfy
+``received = accepted + duplicate + rejected``. The caller answers only after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from revbridge.errors import Problem
+from revbridge.ids import new_id
+from revbridge.ingest.envelope import IngestResult, UsageEvent
+from revbridge.ingest.tables import billed_periods, exceptions, usage_counters, usage_events
+from revbridge.scope import Scope
+from revbridge.store.types import sqlite_instant
+
+_KEY_CHUNK = 400  # keys per IN (...) lookup; well under every backend's parameter limit
+
+
+class Reason:
+    """Why an input is in the exceptions queue."""
+
+    UNKNOWN_CUSTOMER = "unknown_customer"
+    UNKNOWN_TYPE = "unknown_type"
+    BAD_FIELD = "bad_field"
+    CONFLICT = "conflict"
+    BAD_BODY = "bad_body"
+
+
+@dataclass
+class Counts:
+    received: int = 0
+    accepted: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.received += other.received
+        self.accepted += other.accepted
+        self.duplicate += other.duplicate
+        self.rejected += other.rejected
+
+    def as_dict(self) -> dict[str, int]:
+        return {"received": self.received, "accepted": self.accepted, "duplicate": self.duplicate,
+                "rejected": self.rejected}
+
+
+@dataclass
+class BatchOutcome:
+    counts: Counts
+    errors: list[dict[str, Any]] = field(default_factory=list)  # per refused event: index, id, field, reason
+    exception_ids: list[str] = field(default_factory=list)
+    late: int = 0
+
+
+def reason_of(problems: Sequence[Problem]) -> str:
+    for problem in problems:
+        if problem.field.endswith("subject") and problem.reason == "unknown customer":
+            return Reason.UNKNOWN_CUSTOMER
+        if problem.field.endswith("type") and problem.reason.startswith("unknown event type"):
+            return Reason.UNKNOWN_TYPE
+    return Reason.BAD_FIELD
+
+
+def dialect_insert(conn: Connection) -> Any:
+    """The backend's ``insert`` construct, which knows ``ON CONFLICT``."""
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)
+
+
+def store_batch(scope: Scope, result: IngestResult, origin: str, count: bool = True) -> BatchOutcome:
+    """Persist one validated batch; ``count=False`` leaves the counters to the caller (replay)."""
+    outcome = BatchOutcome(Counts(received=len(result.accepted) + len(result.rejected)))
+    fresh, repeats = _split_repeats(result.accepted)
+    inserted, stored = _insert_new(scope, fresh)
+    outcome.counts.accepted = len(inserted)
+    outcome.late = sum(inserted.values())
+    firsts = {(e.source, e.id): e.digest for e in fresh}
+    conflicts: list[UsageEvent] = []
+    for event in [*(e for e in fresh if (e.source, e.id) not in inserted), *repeats]:
+        first = stored.get((event.source, event.id)) or firsts[(event.source, event.id)]
+        if first == event.digest:
+            outcome.counts.duplicate += 1
+        else:
+            conflicts.append(event)
+    for rejection in result.rejected:
+        exc_id = _quarantine(scope, reason_of(rejection.problems), rejection.raw, list(rejection.problems),
+                             rejection.source or origin, None, rejection.event_id)
+        outcome.exception_ids.append(exc_id)
+        outcome.errors += [{"index": rejection.index, "id": rejection.event_id, **p.as_dict(),
+                            "exception_id": exc_id} for p in rejection.problems]
+    for event in conflicts:
+        problem = Problem("id", "conflict: this source and id were stored earlier with a different payload",
+                          event.id, event_id=event.id)
+        exc_id = _quarantine(scope, Reason.CONFLICT, event.payload.decode(), [problem], origin, event.source,
+                             event.id)
+        outcome.exception_ids.append(exc_id)
+        outcome.errors.append({"id": event.id, **problem.as_dict(), "exception_id": exc_id})
+    outcome.counts.rejected = len(result.rejected) + len(conflicts)
+    if count:
+        bump_counters(scope, scope.now.date(), outcome.counts)
+    return outcome
+
+
+def _split_repeats(events: Sequence[UsageEvent]) -> tuple[list[UsageEvent], list[UsageEvent]]:
+    """The first event of every key, and the later ones with a key already seen in the batch."""
+    seen: set[tuple[str, str]] = set()
+    fresh, repeats = [], []
+    for event in events:
+        key = (event.source, event.id)
+        (repeats if key in seen else fresh).append(event)
+        seen.add(key)
+    return fresh, repeats
+
+
+def _insert_new(
+    scope: Scope, events: Sequence[UsageEvent]
+) -> tuple[dict[tuple[str, str], bool], dict[tuple[str, str], str]]:
+    """Insert what is new. Returns the keys inserted (with their late flag) and the
+    digests already stored for the keys that were not.
+
+    The hot path of ingest, so each backend gets its fastest exact-once statement:
+    SQLite (one writer, so no race between the look-up and the insert) a plain
+    ``executemany`` of the keys not yet stored; PostgreSQL one ``INSERT ... SELECT FROM
+    unnest(...) ON CONFLICT DO NOTHING RETURNING``, which stays exact with concurrent
+    writers.
+    """
+    if not events:
+        return {}, {}
+    late = _late_flags(scope, events)
+    if scope.conn.dialect.name == "sqlite":
+        stored = _stored_digests(scope.conn, scope.workspace_id, events)
+        new = [(e, late[i]) for i, e in enumerate(events) if (e.source, e.id) not in stored]
+        received = sqlite_instant(scope.now)
+        if new:
+            scope.conn.exec_driver_sql(
+                _SQLITE_INSERT,
+                [(scope.workspace_id, e.source, e.id, e.type, e.customer_id, sqlite_instant(e.time), e.digest,
+                  e.payload, received, flag) for e, flag in new],
+            )
+        return {(e.source, e.id): flag for e, flag in new}, stored
+    columns = ("source", "event_id", "type", "customer_id", "time", "digest", "payload", "late")
+    arrays = [
+        [e.source for e in events], [e.id for e in events], [e.type for e in events],
+        [e.customer_id for e in events], [e.time for e in events], [e.digest for e in events],
+        [e.payload for e in events], late,
+    ]
+    rows = scope.conn.exec_driver_sql(
+        _PG_INSERT, {"ws": scope.workspace_id, "received": scope.now, **dict(zip(columns, arrays, strict=True))}
+    )
+    inserted = {(r.source, r.event_id): bool(r.late) for r in rows}
+    rest = [e for e in events if (e.source, e.id) not in inserted]
+    return inserted, _stored_digests(scope.conn, scope.workspace_id, rest)
+
+
+_SQLITE_INSERT = (
+    "INSERT INTO usage_events (workspace_id, source, event_id, type, customer_id, time, digest, payload, "
+    "received_at, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_PG_INSERT = (
+    "INSERT INTO usage_events (workspace_id, source, event_id, type, customer_id, time, digest, payload, "
+    "received_at, late) "
+    "SELECT %(ws)s, s, i, ty, c, tm, d, p, %(received)s, l FROM unnest("
+    "%(source)s::text[], %(event_id)s::text[], %(type)s::text[], %(customer_id)s::text[], "
+    "%(time)s::timestamptz[], %(digest)s::text[], %(payload)s::bytea[], %(late)s::boolean[]"
+    ") AS t(s, i, ty, c, tm, d, p, l) "
+    "ON CONFLICT (workspace_id, source, event_id) DO NOTHING RETURNING source, event_id, late"
+)
+
+
+def _late_flags(scope: Scope, events: Sequence[UsageEvent]) -> list[bool]:
+    """Whether each event falls in a period already billed for its customer and type."""
+    earliest = min(e.time for e in events)
+    customers = {e.customer_id for e in events}
+    periods: dict[tuple[str, str], list[tuple[datetime, datetime]]] = {}
+    for chunk in _chunks(sorted(customers)):
+        rows = scope.conn.execute(
+            select(billed_periods.c.customer_id, billed_periods.c.event_type, billed_periods.c.period_start,
+                   billed_periods.c.period_end).where(
+                billed_periods.c.workspace_id == scope.workspace_id,
+                billed_periods.c.customer_id.in_(chunk),
+                billed_periods.c.period_end > earliest,
+            )
+        )
+        for r in rows:
+            periods.setdefault((r.customer_id, r.event_type), []).append((r.period_start, r.period_end))
+    if not periods:
+        return [False] * len(events)
+    return [
+        any(start <= e.time < end for start, end in periods.get((e.customer_id, e.type), ()))
+        for e in events
+    ]
+
+
+def _chunks(items: Sequence[Any], size: int = _KEY_CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _stored_digests(conn: Connection, workspace_id: str, events: Sequence[UsageEvent]) -> dict[tuple[str, str], str]:
+    """Digests already stored for these keys; one index range per source (a batch has few)."""
+    by_source: dict[str, set[str]] = {}
+    for event in events:
+        by_source.setdefault(event.source, set()).add(event.id)
+    found: dict[tuple[str, str], str] = {}
+    for source, ids in by_source.items():
+        for chunk in _chunks(sorted(ids)):
+            rows = conn.execute(
+                select(usage_events.c.event_id, usage_events.c.digest).where(
+                    usage_events.c.workspace_id == workspace_id,
+                    usage_events.c.source == source,
+                    usage_events.c.event_id.in_(chunk),
+                )
+            )
+            found.update({(source, r.event_id): r.digest for r in rows})
+    return found
+
+
+def _quarantine(
+    scope: Scope, reason: str, raw: str, problems: list[Problem], origin: str, event_source: str | None,
+    event_id: str | None, kind: str = "usage_event",
+) -> str:
+    exc_id = new_id("exc")
+    scope.conn.execute(
+        exceptions.insert().values(
+            id=exc_id, workspace_id=scope.workspace_id, kind=kind, reason=reason, state="open",
+            origin=origin[:512] if origin else None, event_source=event_source, event_id=event_id, raw=raw,
+            problems=[p.as_dict() for p in problems], received_day=scope.now.date(),
+            attempts=0, created_at=scope.now, updated_at=scope.now,
+        )
+    )
+    return exc_id
+
+
+def quarantine_body(scope: Scope, body: bytes, problems: list[Problem], origin: str) -> str:
+    """Keep a body that could not be read as events at all (malformed JSON, bad UTF-8, ...)."""
+    raw = body.decode("utf-8", "backslashreplace")
+    return _quarantine(scope, Reason.BAD_BODY, raw, problems, origin, None, None, kind="usage_body")
+
+
+def bump_counters(scope: Scope, day: date, counts: Counts) -> None:
+    """Add ``counts`` (which may be negative, for a replay's move) to the day's counters."""
+    delta = {"received": counts.received, "accepted": counts.accepted, "duplicate": counts.duplicate,
+             "rejected": counts.rejected}
+    if not any(delta.values()):
+        return
+    stmt = dialect_insert(scope.conn)(usage_counters).values(workspace_id=scope.workspace_id, day=day, **delta)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["workspace_id", "day"],
+        set_={name: getattr(usage_counters.c, name) + getattr(stmt.excluded, name) for name in delta},
+    )
+    scope.conn.execute(stmt)
+
+
+def counters(scope: Scope, start: date | None = None, end: date | None = None) -> list[dict[str, Any]]:
+    """The daily counters in ``[start, end)``, oldest first."""
+    where = [usage_counters.c.workspace_id == scope.workspace_id]
+    if start:
+        where.append(usage_counters.c.day >= start)
+    if end:
+        where.append(usage_counters.c.day < end)
+    rows = scope.conn.execute(select(usage_counters).where(and_(*where)).order_by(usage_counters.c.day))
+    return [{k: v for k, v in r._mapping.items() if k != "workspace_id"} for r in rows]
+
+
+def late_usage(scope: Scope, customer_id: str | None = None) -> list[dict[str, Any]]:
+    """Accepted events still flagged late, grouped by customer, type and billed period."""
+    where = [usage_events.c.workspace_id == scope.workspace_id, usage_events.c.late.is_(True)]
+    if customer_id:
+        where.append(usage_events.c.customer_id == customer_id)
+    rows = scope.conn.execute(
+        select(usage_events.c.customer_id, usage_events.c.type, usage_events.c.time).where(and_(*where))
+    ).all()
+    periods = scope.conn.execute(
+        select(billed_periods).where(
+            billed_periods.c.workspace_id == scope.workspace_id,
+            or_(*[billed_periods.c.customer_id == c for c in {r.customer_id for r in rows}]) if rows else False,
+        )
+    ).all()
+    groups: dict[tuple[str, str, str, datetime, datetime], int] = {}
+    for r in rows:
+        for p in periods:
+            if p.customer_id == r.customer_id and p.event_type == r.type and p.period_start <= r.time < p.period_end:
+                key = (r.customer_id, p.meter_code, r.type, p.period_start, p.period_end)
+                groups[key] = groups.get(key, 0) + 1
+    return [
+        {"customer_id": c, "meter": m, "type": t, "period_start": s, "period_end": e, "events": n}
+        for (c, m, t, s, e), n in sorted(groups.items())
+    ]

@@ -1,0 +1,93 @@
+"""Usage storage: raw events, daily counters, billed periods, and the exceptions queue.
+
+``usage_events`` keeps every accepted event's canonical payload, for replay and for the
+drill-back from an invoice line to its events. Its dedup key is (workspace, source, id)
+and nothing wider, since the narrower the unique index the faster random ids insert.
+Meters read it through the (workspace, customer, type, time) index: one customer's
+month is a short index range, however many events the table holds.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from revbridge.store.tables import metadata
+from revbridge.store.types import JSONDoc, UTCDateTime
+
+_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+usage_events = Table(
+    "usage_events",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("workspace_id", String(40), ForeignKey("workspaces.id"), nullable=False),
+    Column("source", String(256), nullable=False),
+    Column("event_id", String(256), nullable=False),
+    Column("type", String(256), nullable=False),
+    Column("customer_id", String(40), nullable=False),
+    Column("time", UTCDateTime(), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("payload", LargeBinary(), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("late", Boolean(), nullable=False),
+    UniqueConstraint("workspace_id", "source", "event_id"),
+    Index(None, "workspace_id", "customer_id", "type", "time"),
+)
+
+usage_counters = Table(
+    "usage_counters",
+    metadata,
+    Column("workspace_id", String(40), ForeignKey("workspaces.id"), primary_key=True),
+    Column("day", Date(), primary_key=True),
+    Column("received", BigInteger(), nullable=False),
+    Column("accepted", BigInteger(), nullable=False),
+    Column("duplicate", BigInteger(), nullable=False),
+    Column("rejected", BigInteger(), nullable=False),
+)
+
+billed_periods = Table(
+    "billed_periods",
+    metadata,
+    Column("workspace_id", String(40), ForeignKey("workspaces.id"), primary_key=True),
+    Column("customer_id", String(40), primary_key=True),
+    Column("meter_code", String(64), primary_key=True),
+    Column("period_start", UTCDateTime(), primary_key=True),
+    Column("period_end", UTCDateTime(), nullable=False),
+    Column("event_type", String(256), nullable=False),
+    Column("billed_at", UTCDateTime(), nullable=False),
+    Index(None, "workspace_id", "customer_id", "period_end"),
+)
+
+exceptions = Table(
+    "exceptions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("workspace_id", String(40), ForeignKey("workspaces.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("origin", String(512)),
+    Column("event_source", String(256)),
+    Column("event_id", String(256)),
+    Column("raw", Text(), nullable=False),
+    Column("problems", JSONDoc(), nullable=False),
+    Column("received_day", Date(), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("resolved_at", UTCDateTime()),
+    Index(None, "workspace_id", "state", "reason"),
+)

@@ -1,0 +1,130 @@
+"""Stored usage: exactly once, conflicts kept beside the original, quarantine and replay, late events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from revbridge.catalog.customers import create_customer
+from revbridge.domain.period import Period
+from revbridge.ingest import quarantine
+from revbridge.ingest.meters import SqlUsage, customer_quantity
+from revbridge.ingest.store import counters, late_usage
+from revbridge.ingest.tables import exceptions, usage_events
+from revbridge.scope import transaction
+
+from .store_fixtures import UsageWorld
+
+
+def stored(world: UsageWorld) -> int:
+    with world.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(usage_events)).scalar_one())
+
+
+def conserved(world: UsageWorld) -> dict[str, int]:
+    with transaction(world.engine, world.workspace_id, "t") as scope:
+        rows = counters(scope)
+    total = {k: sum(r[k] for r in rows) for k in ("received", "accepted", "duplicate", "rejected")}
+    assert total["received"] == total["accepted"] + total["duplicate"] + total["rejected"]
+    return total
+
+
+def test_duplicates_counted_not_stored_and_conflicts_kept(usage_world: UsageWorld, event: Callable[..., Any]) -> None:
+    first = event(id="a")
+    out = usage_world.send([first, event(id="b"), first])
+    assert (out.counts.accepted, out.counts.duplicate, out.counts.rejected) == (2, 1, 0)
+    changed = event(id="b")
+    again = usage_world.send([first, {**changed, "data": {**changed["data"], "tokens": 99}}])
+    assert (again.counts.accepted, again.counts.duplicate, again.counts.rejected) == (0, 1, 1)
+    assert again.errors[0]["reason"].startswith("conflict")
+    assert stored(usage_world) == 2
+    with transaction(usage_world.engine, usage_world.workspace_id, "t") as scope:
+        conflict = quarantine.get_exception(scope, again.exception_ids[0])
+        assert conflict["reason"] == "conflict" and '"tokens":99' in conflict["raw"]
+        original = scope.conn.execute(select(usage_events.c.payload).where(usage_events.c.event_id == "b")).scalar_one()
+    assert b'"tokens":10' in original
+    assert conserved(usage_world) == {"received": 5, "accepted": 2, "duplicate": 2, "rejected": 1}
+
+
+def test_unknown_customer_is_accepted_on_replay_once_created(usage_world: UsageWorld, event: Callable[..., Any]) -> None:
+    out = usage_world.send([event(subject="tenant-new"), event()])
+    assert (out.counts.accepted, out.counts.rejected) == (1, 1)
+    exc_id = out.exception_ids[0]
+    with transaction(usage_world.engine, usage_world.workspace_id, "t") as scope:
+        assert quarantine.get_exception(scope, exc_id)["reason"] == "unknown_customer"
+        assert usage_world.service.replay(scope, [exc_id]).accepted == 0  # still unknown
+        create_customer(scope, {"key": "new", "name": "New", "country": "US", "external_ids": {"product": "tenant-new"}})
+    with transaction(usage_world.engine, usage_world.workspace_id, "t") as scope:
+        moved = usage_world.service.replay(scope, [exc_id])
+        assert (moved.accepted, moved.rejected) == (1, -1)
+        assert quarantine.get_exception(scope, exc_id)["state"] == "replayed"
+        assert quarantine.get_exception(scope, exc_id)["attempts"] == 2
+    assert stored(usage_world) == 2
+    assert conserved(usage_world) == {"received": 2, "accepted": 2, "duplicate": 0, "rejected": 0}
+
+
+def test_every_refusal_is_kept_with_its_reason(usage_world: UsageWorld, event: Callable[..., Any]) -> None:
+    bad = [
+        event(subject="nobody"),
+        event(type="nope.event"),
+        event(time="yesterday"),
+        event(data={"tokens": "NaN", "user": "u1"}),
+        event(id="x" * 10_000),
+        {k: v for k, v in event().items() if k != "source"},
+    ]
+    out = usage_world.send(bad + [event()])
+    assert (out.counts.accepted, out.counts.rejected) == (1, 6)
+    with transaction(usage_world.engine, usage_world.workspace_id, "t") as scope:
+        reasons = sorted(r["reason"] for r in quarantine.list_exceptions(scope).rows)
+    assert reasons == ["bad_field", "bad_field", "bad_field", "bad_field", "unknown_customer", "unknown_type"]
+    assert conserved(usage_world)["rejected"] == 6
+
+
+def test_another_workspace_customer_is_unknown_here(
+    usage_world: UsageWorld, event: Callable[..., Any], workspace_factory: Callable[..., str], scope_in: Callable[..., Any]
+) -> None:
+    other = workspace_factory("other")
+    with scope_in(other) as scope:
+        from revbridge.catalog.apply import apply_catalog
+        from revbridge.catalog.entities import create_legal_entity
+        from revbridge.catalog.spec import load_catalog
+
+        from .store_fixtures import CATALOG
+
+        create_legal_entity(scope, {"code": "us", "name": "O", "currency": "USD", "country": "US", "invoice_prefix": "O"})
+        apply_catalog(scope, load_catalog(CATALOG, "c"))
+    out = usage_world.service.accept_body(other, __import__("msgspec").json.encode([event()]), "application/cloudevents-batch+json")
+    assert out.counts.rejected == 1 and out.errors[0]["reason"] == "unknown customer"
+    assert stored(usage_world) == 0
+
+
+def test_late_events_are_flagged_until_billed_again(usage_world: UsageWorld, event: Callable[..., Any]) -> None:
+    now = datetime.now(UTC)
+    period = Period(now - timedelta(days=10), now - timedelta(days=1))
+    acme = usage_world.customers["acme"]
+    with transaction(usage_world.engine, usage_world.workspace_id, "billing") as scope:
+        SqlUsage(scope).mark_billed(scope.workspace_id, acme, ["calls", "tokens"], period)
+    inside = (period.start + timedelta(days=2)).isoformat()
+    out = usage_world.send([event(time=inside), event(time=inside), event()])
+    assert out.late == 2
+    with transaction(usage_world.engine, usage_world.workspace_id, "t") as scope:
+        late = late_usage(scope)
+        assert {(r["meter"], r["events"]) for r in late} == {("calls", 2), ("tokens", 2)}
+        assert customer_quantity(scope.conn, scope.workspace_id, acme, _meter(scope, "calls"), period) == 2
+        SqlUsage(scope).mark_billed(scope.workspace_id, acme, ["calls", "tokens"], period)
+        assert late_usage(scope) == []
+
+
+def _meter(scope: Any, code: str) -> Any:
+    from revbridge.catalog.versions import stored_meters
+
+    return stored_meters(scope)[code].meter
+
+
+def test_exceptions_table_counts_match_rejections(usage_world: UsageWorld, event: Callable[..., Any]) -> None:
+    usage_world.send([event(subject="ghost") for _ in range(3)])
+    with usage_world.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(exceptions)).scalar_one() == 3
