@@ -1,0 +1,63 @@
+"""Per-customer billing state: the lock two runs queue on, and how far billing has gone.
+
+Why a row per customer: "recompute the difference inside the lock" needs a lock that
+covers exactly one customer's documents, taken before the issued lines are read. On
+PostgreSQL the rows are created if missing (``ON CONFLICT DO NOTHING``, which waits for
+a concurrent creator) and locked with one ``SELECT ... FOR UPDATE`` in customer id
+order, so two runs over overlapping customers cannot deadlock. SQLite's
+``BEGIN IMMEDIATE`` already admits one writer at a time.
+
+``billed_through`` is the latest instant a finalised billing line fell due: a run as of
+an earlier instant is refused unless explicitly backdated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from revbridge.billing.tables import billing_state
+from revbridge.scope import Scope
+
+__all__ = ["advance_billed_through", "lock_customers"]
+
+_CHUNK = 500
+
+
+def lock_customers(scope: Scope, customer_ids: Sequence[str]) -> dict[str, datetime | None]:
+    """Lock the customers' state rows (creating them); returns each one's ``billed_through``."""
+    ids = sorted(set(customer_ids))
+    insert = postgresql.insert if scope.conn.dialect.name == "postgresql" else sqlite.insert
+    out: dict[str, datetime | None] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        rows = [{"workspace_id": scope.workspace_id, "customer_id": c, "updated_at": scope.now} for c in chunk]
+        scope.conn.execute(insert(billing_state).values(rows).on_conflict_do_nothing())
+        locked = scope.conn.execute(
+            select(billing_state.c.customer_id, billing_state.c.billed_through)
+            .where(billing_state.c.workspace_id == scope.workspace_id, billing_state.c.customer_id.in_(chunk))
+            .order_by(billing_state.c.customer_id)
+            .with_for_update()
+        )
+        out.update({r.customer_id: r.billed_through for r in locked})
+    return out
+
+
+def advance_billed_through(scope: Scope, customer_id: str, due: datetime, run_id: str | None = None) -> None:
+    """Move ``billed_through`` forward to ``due`` (never back)."""
+    c = billing_state.c
+    key = (c.workspace_id == scope.workspace_id) & (c.customer_id == customer_id)
+    current = scope.conn.execute(select(c.billed_through).where(key)).first()
+    if current is None:
+        lock_customers(scope, [customer_id])
+        current = scope.conn.execute(select(c.billed_through).where(key)).first()
+    assert current is not None
+    values: dict[str, object] = {"updated_at": scope.now}
+    if current.billed_through is None or due > current.billed_through:
+        values["billed_through"] = due
+    if run_id is not None:
+        values["last_run_id"] = run_id
+    scope.conn.execute(update(billing_state).where(key).values(**values))
