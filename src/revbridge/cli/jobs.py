@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from revbridge.cli.context import JsonOpt, WorkspaceOpt, emit, emit_json, engine, in_workspace, parse_instant, settings
+from revbridge.cli.context import (
+    JsonOpt,
+    WorkspaceOpt,
+    console,
+    emit,
+    emit_json,
+    engine,
+    in_workspace,
+    parse_instant,
+    settings,
+    show,
+)
+from revbridge.jsonenc import dumps
 from revbridge.outbox.replay import JobFilter, get_job, list_jobs, replay_jobs, retry_job
 
 jobs_app = typer.Typer(help="Outbox jobs: what is queued, what failed, and replaying it.", no_args_is_help=True)
@@ -49,7 +61,12 @@ def jobs_show(job_id: int, workspace: str = WorkspaceOpt, as_json: bool = JsonOp
     """Show one job, its payload and its last error."""
     with in_workspace(workspace) as scope:
         row = get_job(scope, job_id)
-    emit(row, as_json, f"job {job_id}", DETAIL_COLUMNS)
+    if as_json:
+        emit_json(row)
+        return
+    for column in DETAIL_COLUMNS:  # one field a line: errors are long and must be read whole
+        console.print(f"{column.replace('_', ' '):<18} {show(row.get(column))}", markup=False)
+    console.print(f"{'payload':<18} {dumps(row['payload']).decode()}", markup=False)
 
 
 @jobs_app.command("retry")
