@@ -144,3 +144,46 @@ def authenticate(conn: Connection, secret: str | None) -> Principal:
     if row is None or row.revoked_at is not None:
         raise AuthError("the API key is unknown or revoked")
     return Principal(row.workspace_id, row.id, Role(row.role))
+
+
+# --- workspace settings ---------------------------------------------------------------
+
+def _retention_days(value: Any) -> int:
+    days = int(value)
+    if days < 31:
+        raise ValueError("at least 31 days, so a month can always be re-rated")
+    return days
+
+
+def _event_types(value: Any) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    types = sorted({str(t).strip() for t in items if str(t).strip()})
+    if any(len(t) > 256 for t in types):
+        raise ValueError("event types are at most 256 characters")
+    return types
+
+
+WORKSPACE_SETTINGS: dict[str, Any] = {
+    "usage_retention_days": _retention_days,  # raw events older than this are purged
+    "allowed_event_types": _event_types,  # accepted although no meter reads them
+}
+
+
+def set_workspace_setting(conn: Connection, workspace_id: str, name: str, value: Any) -> dict[str, Any]:
+    """Set one workspace setting, checked by name; ``None`` removes it."""
+    if name not in WORKSPACE_SETTINGS:
+        raise ValidationError(name, f"unknown workspace setting; one of {', '.join(sorted(WORKSPACE_SETTINGS))}")
+    current = dict(find_workspace(conn, workspace_id)["settings"] or {})
+    if value is None:
+        current.pop(name, None)
+    else:
+        try:
+            current[name] = WORKSPACE_SETTINGS[name](value)
+        except (ValueError, TypeError) as exc:
+            raise ValidationError(name, str(exc) or "not a valid value", value) from None
+    conn.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(settings=current))
+    return current
+
+
+def workspace_settings(conn: Connection, workspace_id: str) -> dict[str, Any]:
+    return dict(find_workspace(conn, workspace_id)["settings"] or {})

@@ -195,3 +195,14 @@ def exc_dismiss(exc_id: str, workspace: str = WorkspaceOpt, as_json: bool = Json
     with in_workspace(workspace) as scope:
         row = quarantine.dismiss(scope, exc_id)
     emit(row, as_json, "dismissed", EXC_COLUMNS)
+
+
+@events_app.command("purge")
+def purge(dry_run: bool = typer.Option(False, "--dry-run"), workspace: str = WorkspaceOpt,
+          as_json: bool = JsonOpt) -> None:
+    """Delete raw events older than the workspace's usage_retention_days."""
+    from revbridge.ingest.retention import purge_expired
+
+    with in_workspace(workspace) as scope:
+        result = purge_expired(scope, dry_run)
+    emit(result, as_json, "purge" + (" (dry run)" if dry_run else ""), ["purged", "before", "retention_days"])

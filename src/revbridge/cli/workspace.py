@@ -59,3 +59,15 @@ def apikey_revoke(key_id: str, workspace: str = WorkspaceOpt, as_json: bool = Js
     with in_workspace(workspace) as scope:
         row = revoke_api_key(scope.conn, scope.workspace_id, key_id, scope.now)
     emit(row, as_json, "API key revoked", ["id", "name", "role", "revoked_at"])
+
+
+@workspace_app.command("set")
+def workspace_set(name: str, setting: str, value: str | None = typer.Argument(None, help="omit to remove"),
+                  as_json: bool = JsonOpt) -> None:
+    """Set a workspace setting: usage_retention_days, allowed_event_types (comma-separated)."""
+    from revbridge.workspaces import find_workspace, set_workspace_setting
+
+    with engine().begin() as conn:
+        settings = set_workspace_setting(conn, find_workspace(conn, name)["id"], setting, value)
+    emit([{"setting": k, "value": v} for k, v in sorted(settings.items())], as_json, f"settings of {name}",
+         ["setting", "value"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +23,7 @@ from revbridge.catalog.versions import stored_meters
 from revbridge.domain.period import Period
 from revbridge.ingest.envelope import UsageEvent
 from revbridge.ingest.reference import UsageKey, Window, aggregate, quantity
+from revbridge.ingest.retention import check_not_purged, purged_before
 from revbridge.ingest.store import dialect_insert
 from revbridge.ingest.tables import billed_periods, usage_events
 from revbridge.scope import Scope
@@ -81,8 +83,12 @@ class SqlUsage:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
         self.conn = scope.conn
+        self._purged_before: tuple[datetime | None] | None = None
 
     def quantity(self, workspace_id: str, customer_id: str, meter: Meter, period: Period) -> Decimal | None:
+        if self._purged_before is None:
+            self._purged_before = (purged_before(self.scope),)  # read once per billing transaction
+        check_not_purged(period.start, self._purged_before[0])
         return customer_quantity(self.conn, workspace_id, customer_id, meter, period)
 
     def mark_billed(self, workspace_id: str, customer_id: str, meter_codes: Sequence[str], period: Period) -> None:

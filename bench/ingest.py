@@ -1,0 +1,285 @@
+"""Ingest benchmarks: HTTP batches, file import, and one customer's usage query.
+
+    .venv/bin/python bench/ingest.py            # full: 60 s of HTTP, 1M-line file, 10M stored events
+    .venv/bin/python bench/ingest.py --quick    # the same lines, on small counts (CI)
+
+Each figure is printed on its own line as ``name: value unit``, for SQLite and for
+PostgreSQL (a throw-away database on 127.0.0.1:5432 when it is reachable):
+
+- HTTP: a real ``revbridge serve`` process; this process is the client, posting
+  CloudEvents batches of 1,000 (random ids, 1,000 customers) one at a time.
+- File import: ``revbridge events import`` of a JSON Lines file in a subprocess, with
+  its peak RSS.
+- Usage query: one customer's month of one meter over a table of stored events
+  (1,000 customers), answered from the (workspace, customer, type, time) index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import psycopg
+from sqlalchemy import Engine
+
+from revbridge.catalog.apply import apply_catalog
+from revbridge.catalog.entities import create_legal_entity
+from revbridge.catalog.spec import load_catalog
+from revbridge.catalog.versions import stored_meters
+from revbridge.domain.period import Period
+from revbridge.ids import new_id
+from revbridge.ingest.meters import customer_quantity
+from revbridge.scope import transaction, utcnow
+from revbridge.store.engine import open_engine
+from revbridge.store.migrate import upgrade
+from revbridge.store.tables import customers, external_ids
+from revbridge.workspaces import Role, create_api_key, create_workspace
+
+PG_ADMIN = os.environ.get("REVBRIDGE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+CATALOG = """
+meters:
+  - {code: api_calls, event_type: api.request, aggregation: count, group_by: [region]}
+  - {code: tokens, event_type: api.request, aggregation: sum, value_property: tokens}
+  - {code: storage_gb, event_type: storage.snapshot, aggregation: max, value_property: gb}
+plans: []
+"""
+CUSTOMERS = 1_000
+BATCH = 1_000
+
+
+def emit(name: str, value: float, unit: str) -> None:
+    print(f"{name}: {value:,.0f} {unit}" if value >= 100 else f"{name}: {value:.2f} {unit}", flush=True)
+
+
+# --- databases ------------------------------------------------------------------------
+
+
+def sqlite_url(folder: Path) -> str:
+    return f"sqlite:///{folder / 'bench.db'}"
+
+
+def pg_database() -> str | None:
+    name = f"revbridge_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        return None
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg(url: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def prepare(url: str) -> tuple[Engine, str, str]:
+    """A migrated database with one workspace, the bench catalog and 1,000 customers."""
+    engine = open_engine(url)
+    upgrade(engine)
+    now = utcnow()
+    with engine.begin() as conn:
+        ws = create_workspace(conn, "bench", now)["id"]
+        _, key = create_api_key(conn, ws, "bench", Role.INGEST, now)
+    with transaction(engine, ws, "bench") as scope:
+        entity = create_legal_entity(scope, {"code": "us", "name": "Bench", "currency": "USD", "country": "US",
+                                             "invoice_prefix": "B"})
+        apply_catalog(scope, load_catalog(CATALOG, "bench.yaml"))
+        rows, links = [], []
+        for n in range(CUSTOMERS):
+            cid = new_id("cus")
+            rows.append({"id": cid, "workspace_id": ws, "key": f"c{n}", "name": f"Customer {n}", "email": None,
+                         "currency": "USD", "timezone": "UTC", "country": "US", "region": None, "tax_id": None,
+                         "tax_exempt": False, "legal_entity_id": entity["id"], "created_at": now, "updated_at": now})
+            links.append({"id": new_id("xid"), "workspace_id": ws, "entity_type": "customer", "entity_id": cid,
+                          "system": "product", "external_id": f"tenant-{n:05d}", "created_at": now})
+        scope.conn.execute(customers.insert(), rows)
+        scope.conn.execute(external_ids.insert(), links)
+    return engine, ws, key
+
+
+def event(rng: random.Random, now: datetime) -> dict[str, Any]:
+    moment = now - timedelta(seconds=rng.randrange(86_400 * 20))
+    return {"specversion": "1.0", "id": uuid.uuid4().hex, "source": "//api.bench", "type": "api.request",
+            "subject": f"tenant-{rng.randrange(CUSTOMERS):05d}", "time": moment.isoformat().replace("+00:00", "Z"),
+            "data": {"tokens": rng.randrange(1, 5000), "region": rng.choice(("eu", "us")), "path": "/v1/items"}}
+
+
+# --- HTTP ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def http_ingest(url: str, key: str, seconds: float) -> tuple[float, float]:
+    """Events/s and p99 batch latency (ms) against a real ``revbridge serve``."""
+    port = free_port()
+    env = {**os.environ, "REVBRIDGE_DATABASE_URL": url, "REVBRIDGE_LOG_LEVEL": "warning",
+           "REVBRIDGE_RUN_WORKER_IN_PROCESS": "false"}
+    server = subprocess.Popen([sys.executable, "-m", "revbridge", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(base + "/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("server did not start") from None
+                time.sleep(0.1)
+        rng, now = random.Random(1), datetime.now(UTC)
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/cloudevents-batch+json"}
+        latencies, sent = [], 0
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+            client.post("/v1/events", content=msgspec.json.encode([event(rng, now) for _ in range(BATCH)]))  # warm up
+            started = time.monotonic()
+            while time.monotonic() - started < seconds:
+                body = msgspec.json.encode([event(rng, now) for _ in range(BATCH)])
+                t0 = time.monotonic()
+                answer = client.post("/v1/events", content=body)
+                latencies.append(time.monotonic() - t0)
+                answer.raise_for_status()
+                sent += answer.json()["accepted"]
+            elapsed = time.monotonic() - started
+        p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) >= 2 else latencies[0]
+        return sent / elapsed, p99 * 1000
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+# --- file import ------------------------------------------------------------------------
+
+
+def write_jsonl(path: Path, count: int) -> None:
+    rng, now = random.Random(2), datetime.now(UTC)
+    encoder = msgspec.json.Encoder()
+    with path.open("wb") as out:
+        for _ in range(count // BATCH):
+            out.write(b"\n".join(encoder.encode(event(rng, now)) for _ in range(BATCH)) + b"\n")
+
+
+def file_import(url: str, path: Path) -> tuple[float, float]:
+    """Events/s and peak RSS (MB) of ``revbridge events import`` in its own process."""
+    env = {**os.environ, "REVBRIDGE_DATABASE_URL": url}
+    code = (
+        "import resource, sys, time\n"
+        "from revbridge.cli.main import run\n"
+        f"sys.argv = ['revbridge', 'events', 'import', {str(path)!r}, '-w', 'bench', '--json']\n"
+        "t = time.monotonic()\n"
+        "try:\n    run()\nexcept SystemExit:\n    pass\n"
+        "print('ELAPSED', time.monotonic() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    summary = json.loads(done.stdout)
+    line = [x for x in done.stderr.splitlines() if x.startswith("ELAPSED")][-1].split()
+    return summary["accepted"] / float(line[1]), int(line[2]) / 1024
+
+
+# --- usage query ---------------------------------------------------------------------------
+
+
+def fill_events(engine: Engine, ws: str, count: int) -> None:
+    """``count`` stored events over the last 30 days, 1,000 customers, loaded in bulk."""
+    from revbridge.ingest.tables import usage_events
+    from sqlalchemy import select
+
+    with engine.connect() as conn:
+        ids = [r.id for r in conn.execute(select(customers.c.id).where(customers.c.workspace_id == ws))]
+    rng, now = random.Random(3), datetime.now(UTC)
+    with engine.begin() as conn:
+        for start in range(0, count, 50_000):
+            rows = []
+            for n in range(start, min(count, start + 50_000)):
+                moment = now - timedelta(seconds=rng.randrange(86_400 * 30))
+                payload = msgspec.json.encode({"data": {"tokens": rng.randrange(1, 5000), "region": "eu"},
+                                               "id": f"q{n}", "source": "fill", "type": "api.request"})
+                rows.append({"workspace_id": ws, "source": "fill", "event_id": f"q{n}", "type": "api.request",
+                             "customer_id": ids[n % CUSTOMERS], "time": moment, "digest": "x" * 64,
+                             "payload": payload, "received_at": now, "late": False})
+            conn.execute(usage_events.insert(), rows)
+
+
+def usage_query(engine: Engine, ws: str) -> float:
+    """Median milliseconds for one customer's month of ``tokens`` (sum) over the stored events."""
+    now = datetime.now(UTC)
+    period = Period(now - timedelta(days=30), now)
+    with transaction(engine, ws, "bench") as scope:
+        meter = stored_meters(scope)["tokens"].meter
+        from sqlalchemy import select
+
+        ids = [r.id for r in scope.conn.execute(select(customers.c.id).where(customers.c.workspace_id == ws))]
+        times = []
+        for cid in ids[:20]:
+            t0 = time.perf_counter()
+            customer_quantity(scope.conn, ws, cid, meter, period)
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+def run_backend(name: str, url: str, args: argparse.Namespace, folder: Path) -> None:
+    engine, ws, key = prepare(url)
+    eps, p99 = http_ingest(url, key, args.seconds)
+    emit(f"{name}_http_events_per_s", eps, "events/s")
+    emit(f"{name}_http_batch_p99_ms", p99, "ms")
+    path = folder / "events.jsonl"
+    if not path.exists():
+        write_jsonl(path, args.file_events)
+    eps, rss = file_import(url, path)
+    emit(f"{name}_file_import_events_per_s", eps, "events/s")
+    emit(f"{name}_file_import_peak_rss_mb", rss, "MB")
+    fill_events(engine, ws, args.query_events)
+    emit(f"{name}_usage_query_ms", usage_query(engine, ws), "ms")
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small counts, for CI")
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    args = parser.parse_args()
+    args.seconds = 5.0 if args.quick else 60.0
+    args.file_events = 50_000 if args.quick else 1_000_000
+    args.query_events = 100_000 if args.quick else 10_000_000
+    print(f"bench_mode: {'quick' if args.quick else 'full'}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if args.backend in ("sqlite", "both"):
+            run_backend("sqlite", sqlite_url(folder), args, folder)
+        if args.backend in ("postgres", "both"):
+            url = pg_database()
+            if url is None:
+                print("postgres: unavailable", flush=True)
+                return
+            try:
+                run_backend("postgres", url, args, folder)
+            finally:
+                drop_pg(url)
+    _ = resource  # peak RSS is read in the import subprocess
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Retention: old raw events are purged, and a period that reaches into them refuses to re-rate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from revbridge.catalog.versions import stored_meters
+from revbridge.domain.period import Period
+from revbridge.errors import ConflictError, ValidationError
+from revbridge.ingest.meters import SqlUsage
+from revbridge.ingest.retention import purge_expired
+from revbridge.scope import transaction
+from revbridge.workspaces import set_workspace_setting
+
+from .store_fixtures import UsageWorld
+
+
+def test_purge_keeps_recent_events_and_guards_old_periods(usage_world: UsageWorld, event: Callable[..., Any]) -> None:
+    usage_world.send([event(), event()])
+    with usage_world.engine.begin() as conn:
+        set_workspace_setting(conn, usage_world.workspace_id, "usage_retention_days", 40)
+    with transaction(usage_world.engine, usage_world.workspace_id, "t") as scope:
+        assert purge_expired(scope)["purged"] == 0
+    later = usage_world.engine
+    with transaction(later, usage_world.workspace_id, "t") as scope:
+        future = scope.now + timedelta(days=45)
+    with transaction(later, usage_world.workspace_id, "t", future) as scope:
+        assert purge_expired(scope, dry_run=True)["purged"] == 2
+        done = purge_expired(scope)
+        assert done["purged"] == 2
+        meter = stored_meters(scope)["calls"].meter
+        usage = SqlUsage(scope)
+        with pytest.raises(ConflictError, match="purged by the retention policy"):
+            usage.quantity(scope.workspace_id, usage_world.customers["acme"], meter,
+                           Period(future - timedelta(days=60), future))
+        assert usage.quantity(scope.workspace_id, usage_world.customers["acme"], meter,
+                              Period(future - timedelta(days=10), future)) == 0
+
+
+def test_settings_are_checked_by_name(usage_world: UsageWorld) -> None:
+    with usage_world.engine.begin() as conn:
+        with pytest.raises(ValidationError, match="usage_retention_days"):
+            set_workspace_setting(conn, usage_world.workspace_id, "usage_retention_days", 3)
+        with pytest.raises(ValidationError, match="unknown workspace setting"):
+            set_workspace_setting(conn, usage_world.workspace_id, "colour", "red")
+
+
+def test_allowed_event_types_are_accepted_without_a_meter(usage_world: UsageWorld, event: Callable[..., Any]) -> None:
+    assert usage_world.send([event(type="audit.login", data={})]).counts.rejected == 1
+    with usage_world.engine.begin() as conn:
+        set_workspace_setting(conn, usage_world.workspace_id, "allowed_event_types", "audit.login, audit.logout")
+    assert usage_world.send([event(type="audit.login", data={})]).counts.accepted == 1
