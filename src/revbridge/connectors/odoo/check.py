@@ -77,6 +77,10 @@ class CheckReport:
         return out
 
 
+def _percent(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
 def _many2one(value: Any) -> int | None:
     return int(value[0]) if value else None
 
@@ -261,9 +265,10 @@ class _Spot:
         if row["amount_type"] != "percent":
             self.add(name, f"tax {row['name']!r} is of type {row['amount_type']}, "
                            "expected percent", rid)
-        if rate is not None and from_wire_amount(row["amount"]) != rate:
-            self.add(name, f"tax {row['name']!r} is {from_wire_amount(row['amount'])}% in Odoo "
-                           f"but {rate}% in revbridge", rid)
+        amount = from_wire_amount(row["amount"])
+        if rate is not None and amount != rate:
+            self.add(name, f"tax {row['name']!r} is {_percent(amount)}% in Odoo "
+                           f"but {_percent(rate)}% in revbridge", rid)
         if bool(row["price_include"]) != price_include:
             self.add(name, f"tax {row['name']!r} price_include is {bool(row['price_include'])} "
                            f"in Odoo, {price_include} in revbridge", rid)

@@ -25,6 +25,7 @@ error message.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import xmlrpc.client
 from collections.abc import Callable
@@ -98,8 +99,10 @@ class OdooVersion:
         if len(info) >= 2 and isinstance(info[0], int):
             major, minor = int(info[0]), int(info[1])
         else:
-            head = text.split("-")[0].removeprefix("saas~").split(".")
-            major, minor = int(head[0]), int(head[1]) if len(head) > 1 else 0
+            numbers = re.findall(r"\d+", text.removeprefix("saas~"))
+            if not numbers:
+                raise OdooRequestError(f"unreadable Odoo version {text!r}")
+            major, minor = int(numbers[0]), int(numbers[1]) if len(numbers) > 1 else 0
         return cls(text, major, minor)
 
     @property

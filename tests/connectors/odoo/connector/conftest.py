@@ -96,18 +96,22 @@ def mapping_for(
     target: Target, workspace: str, *, timeout: float = 30.0, **entity: Any
 ) -> OdooMapping:
     taxes = entity.pop("taxes", {})
+    values: dict[str, Any] = {
+        "company_id": 1,
+        "currency": "USD",
+        "sale_journal_id": 1,
+        "payment_journal_id": 6,
+        "payment_method_line_id": 1,
+        "misc_journal_id": 3,
+        "accounts": {"deferred_revenue": 12, "receivable": 6},
+        "taxes": {k: TaxMapping(k, v[0], Decimal(v[1])) for k, v in taxes.items()},
+        **entity,
+    }
     return OdooMapping(
         workspace=workspace,
         connection=ConnectionConfig(target.url, target.db, target.login, Secret(target.key),
                                     timeout_seconds=timeout),
-        legal_entities={
-            "us": LegalEntityMapping(
-                "us", company_id=1, currency="USD", sale_journal_id=entity.pop("sale_journal_id", 1),
-                payment_journal_id=6, payment_method_line_id=1, misc_journal_id=3,
-                taxes={k: TaxMapping(k, v[0], Decimal(v[1])) for k, v in taxes.items()},
-                accounts={"deferred_revenue": 12, "receivable": 6}, **entity,
-            )
-        },
+        legal_entities={"us": LegalEntityMapping("us", **values)},
     )
 
 
