@@ -128,7 +128,7 @@ def _line_row(scope: Scope, document_id: str, seq: int, charge: Charge, source: 
 
 def write_document(scope: Scope, doc: NewDocument, book: TaxBook, finalize_after: datetime | None = None) -> str:
     """Insert ``doc`` as a draft with its lines and tax; returns its id."""
-    doc_id = new_id("inv" if doc.kind is DocumentKind.INVOICE else "crn")
+    doc_id = new_id("doc")  # one prefix for both kinds: id order is creation order
     entity_id = doc.customer["legal_entity_id"]
     taxed = book.tax(entity_id, doc.currency, tax_customer(doc.customer), (c.amount for c in doc.lines))
     rows = [

@@ -51,9 +51,11 @@ from revbridge.ids import new_id
 from revbridge.ingest.usage import UsageSource
 from revbridge.scope import Scope, transaction, utcnow
 
-__all__ = ["RunSummary", "bill_workspace", "finalize_due", "run_billing"]
+__all__ = ["RunSummary", "UsageFactory", "bill_workspace", "finalize_due", "run_billing"]
 
 Progress = Callable[[int], None]
+UsageFactory = Callable[[Scope], UsageSource]
+"""A usage source for a transaction (``SqlUsage`` reads through the transaction's connection)."""
 
 
 @dataclass
@@ -254,7 +256,7 @@ def finalize_due(scope: Scope) -> int:
 def bill_workspace(
     engine: Engine,
     workspace_id: str,
-    usage: UsageSource,
+    usage: UsageFactory,
     as_of: datetime | None = None,
     customer: str | None = None,
     allow_backdated: bool = False,
@@ -265,6 +267,8 @@ def bill_workspace(
     progress: Callable[[int, int], None] | None = None,
 ) -> RunSummary:
     """A run committed chunk by chunk (the CLI's and a scheduler's entry point).
+
+    ``usage`` makes the usage source for each chunk's transaction.
 
     ``progress(done, total)`` is called after each customer. The backdating check covers
     every customer before the first chunk is billed, so a refused run issues nothing.
@@ -286,7 +290,7 @@ def bill_workspace(
 
     for start in range(0, len(ids), chunk):
         with transaction(engine, workspace_id, actor, now) as scope:
-            part = run_billing(scope, usage, as_of, customer, allow_backdated,
+            part = run_billing(scope, usage(scope), as_of, customer, allow_backdated,
                                customer_ids=ids[start:start + chunk], run_id=summary.run_id, progress=tick)
         summary.merge(part)
     with transaction(engine, workspace_id, actor, now) as scope:

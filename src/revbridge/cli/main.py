@@ -7,6 +7,7 @@ import sys
 import typer
 from sqlalchemy.exc import OperationalError
 
+from revbridge.cli.billing import billing_app, invoice_app, tax_rate_app
 from revbridge.cli.catalog import catalog_app
 from revbridge.cli.context import err_console
 from revbridge.cli.customers import customer_app, entity_app
@@ -31,6 +32,9 @@ app.add_typer(entity_app, name="legal-entity")
 app.add_typer(customer_app, name="customer")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(subscription_app, name="subscription")
+app.add_typer(billing_app, name="billing")
+app.add_typer(invoice_app, name="invoice")
+app.add_typer(tax_rate_app, name="tax-rate")
 app.add_typer(events_app, name="events")
 app.add_typer(usage_app, name="usage")
 app.add_typer(exceptions_app, name="exceptions")
