@@ -17,13 +17,15 @@ Lookups batch: one ``search_read`` on ``ir.model.data`` resolves every name a sy
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 
-from revbridge.connectors.odoo.errors import OdooUserError
+from revbridge.connectors.odoo.errors import OdooError, OdooUserError
 from revbridge.connectors.odoo.transport import Transport
 
 __all__ = ["MODULE", "Ensured", "ExternalIds", "xmlid_name"]
@@ -53,10 +55,19 @@ class Ensured:
     recovered: bool = False
 
 
+@dataclass
+class _Waiters:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    count: int = 0
+
+
 class ExternalIds:
     def __init__(self, transport: Transport, workspace: str) -> None:
         self.transport = transport
         self.workspace = workspace
+        self._guard = threading.Lock()
+        self._locks: dict[str, _Waiters] = {}
+        self._resolved: dict[str, int] = {}
 
     def name(self, kind: str, key: str) -> str:
         return xmlid_name(self.workspace, kind, key)
@@ -74,17 +85,17 @@ class ExternalIds:
         )
         return {str(r["name"]): int(r["res_id"]) for r in rows if r["res_id"]}
 
-    def claimed(self, model: str, ids: list[int]) -> set[int]:
-        """Which of ``ids`` already carry a revbridge external id."""
+    def claimed(self, model: str, ids: list[int]) -> dict[int, str]:
+        """Which of ``ids`` already carry a revbridge external id, and its name."""
         if not ids:
-            return set()
+            return {}
         rows = self.transport.call(
             "ir.model.data",
             "search_read",
             domain=[["module", "=", MODULE], ["model", "=", model], ["res_id", "in", ids]],
-            fields=["res_id"],
+            fields=["res_id", "name"],
         )
-        return {int(r["res_id"]) for r in rows}
+        return {int(r["res_id"]): str(r["name"]) for r in rows}
 
     def attach(self, name: str, model: str, res_id: int) -> int:
         """Give ``res_id`` the external id; if another attempt won the race, return its
@@ -120,9 +131,47 @@ class ExternalIds:
         by ``find`` (candidate ids by tag, oldest first), else made by ``create``."""
         if name in known:
             return Ensured(known[name], created=False)
+        with self._exclusive(name):
+            if name in self._resolved:  # a thread holding the name just made it
+                known[name] = self._resolved[name]
+                return Ensured(known[name], created=False)
+            ensured = self._find_or_create(name, model, known, find, create)
+            self._resolved[name] = ensured.res_id
+            return ensured
+
+    @contextlib.contextmanager
+    def _exclusive(self, name: str) -> Iterator[None]:
+        """One thread at a time per name: two threads syncing invoices of one new
+        customer must not both create it; the second finds what the first made. The
+        lock and the remembered id live only while someone holds or awaits the name."""
+        with self._guard:
+            entry = self._locks.setdefault(name, _Waiters())
+            entry.count += 1
+        try:
+            with entry.lock:
+                yield
+        finally:
+            with self._guard:
+                entry.count -= 1
+                if not entry.count:
+                    del self._locks[name]
+                    self._resolved.pop(name, None)
+
+    def _find_or_create(
+        self,
+        name: str,
+        model: str,
+        known: dict[str, int],
+        find: Callable[[], list[int]],
+        create: Callable[[], int],
+    ) -> Ensured:
         candidates = find()
         if candidates:
             taken = self.claimed(model, candidates)
+            ours = [c for c in candidates if taken.get(c) == name]
+            if ours:  # attached meanwhile (by another worker) since our lookup
+                known[name] = ours[0]
+                return Ensured(ours[0], created=False)
             free = [c for c in candidates if c not in taken]
             if free:
                 if len(free) > 1:
@@ -138,4 +187,14 @@ class ExternalIds:
         res_id = create()
         attached = self.attach(name, model, res_id)
         known[name] = attached
+        if attached != res_id:
+            self._discard(model, res_id)
         return Ensured(attached, created=attached == res_id)
+
+    def _discard(self, model: str, res_id: int) -> None:
+        """Another process attached the name first: remove our twin (a fresh partner,
+        product or draft move can be deleted); if Odoo refuses, it stays, unclaimed."""
+        try:
+            self.transport.call(model, "unlink", ids=[res_id])
+        except OdooError as exc:
+            logger.warning("could not remove duplicate %s %s: %s", model, res_id, exc)

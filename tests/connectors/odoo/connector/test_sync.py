@@ -194,3 +194,17 @@ def test_link_by_ref_refuses_ambiguous_references(
     spec = dataclasses.replace(document().customer, key="x", ref=f"dup-{target.run}")
     with pytest.raises(OdooError, match="2 Odoo partners"):
         connector.link_partner_by_ref(spec)
+
+
+def test_concurrent_workers_create_one_partner_and_product(
+    target: Target, connector: OdooConnector, document: DocumentFactory
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    docs = [document(f"PAR-{i}") for i in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(connector.sync_document, docs))
+    assert len({r.move_id for r in results}) == 8
+    assert len({r.partner_id for r in results}) == 1
+    assert target.count("res.partner", [["ref", "=", f"cus_{target.run}"]]) == 1
+    assert target.count("product.product", [["default_code", "=", f"seat_{target.run}"]]) == 1
