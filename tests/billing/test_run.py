@@ -184,9 +184,9 @@ def test_finalisation_enqueues_delivery_in_the_same_transaction(world: World) ->
     doc = world.documents("acme")[0]
     with world.engine.connect() as conn:
         jobs = conn.execute(select(outbox_jobs).where(outbox_jobs.c.workspace_id == world.workspace)).all()
-    assert [(j.kind, j.key, j.aggregate, j.payload) for j in jobs] == [
-        ("invoice.finalized", f"invoice.finalized:{doc['id']}:v1", f"customer:{world.customers['acme']}",
-         {"document_id": doc["id"]})]
+    assert [(j.kind, j.key, j.aggregate, j.sink, j.payload) for j in jobs] == [
+        ("invoice.finalized", f"invoice.finalized:{doc['id']}:ledger:v1", f"customer:{world.customers['acme']}",
+         "ledger", {"document_id": doc["id"]})]
 
 
 def test_a_currency_without_a_price_is_refused_and_nothing_issued(world: World) -> None:

@@ -41,7 +41,7 @@ from revbridge.domain.money import D, quantum, round_money
 from revbridge.domain.period import Period
 from revbridge.errors import ConflictError, NotFoundError, ValidationError
 from revbridge.ids import new_id
-from revbridge.outbox.enqueue import enqueue
+from revbridge.outbox.delivery import deliver
 from revbridge.scope import Scope
 from revbridge.store.paging import Page, page
 from revbridge.store.tables import customers
@@ -206,7 +206,10 @@ def finalize(scope: Scope, document_id: str, numbers: NumberAllocator, book: Tax
         state=DocumentState.FINALIZED.value, number=number, finalized_at=scope.now, finalize_after=None,
         amount_due=due - doc.amount_paid, updated_at=scope.now))
     kind = f"{doc.kind}.finalized"
-    enqueue(scope, kind, f"{kind}:{document_id}:v1", f"customer:{doc.customer_id}", {"document_id": document_id})
+    deliver(scope, kind, document_id, f"customer:{doc.customer_id}", {"document_id": document_id})
+    from revbridge.payments.service import settle  # payments reads documents; imported late to stay acyclic
+
+    settle(scope, doc.customer_id, doc.currency)  # credit on hand pays it; a credit note settles its invoice
     last_due = scope.conn.execute(select(func.max(document_lines.c.due_at)).where(
         document_lines.c.document_id == document_id, document_lines.c.source == LineSource.BILLING.value)).scalar()
     if last_due is not None:

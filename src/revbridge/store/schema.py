@@ -11,7 +11,13 @@ import importlib
 
 from revbridge.store.tables import metadata
 
-AREA_TABLES = ("revbridge.ingest.tables", "revbridge.outbox.tables", "revbridge.billing.tables")
+AREA_TABLES = (
+    "revbridge.ingest.tables",
+    "revbridge.outbox.tables",
+    "revbridge.billing.tables",
+    "revbridge.payments.tables",
+    "revbridge.connectors.ledger.tables",
+)
 
 for _module in AREA_TABLES:
     try:

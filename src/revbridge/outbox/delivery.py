@@ -1,0 +1,34 @@
+"""Fan a finalised fact out to every sink the workspace delivers to.
+
+Producers (billing, payments, recognition) say *what* happened; this module decides
+*where* it goes: the local ledger always (the embedded books, and the reference for
+reconciliation), plus Odoo when the workspace has an Odoo configuration. One outbox job
+per sink, each with its own deterministic key, so one sink's failure never holds back
+or duplicates another's delivery.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from revbridge.outbox.enqueue import enqueue
+from revbridge.scope import Scope
+from revbridge.workspaces import workspace_settings
+
+LEDGER = "ledger"
+ODOO = "odoo"
+
+
+def delivery_sinks(scope: Scope) -> list[str]:
+    sinks = [LEDGER]
+    if workspace_settings(scope.conn, scope.workspace_id).get(ODOO):
+        sinks.append(ODOO)
+    return sinks
+
+
+def deliver(scope: Scope, kind: str, entity_id: str, aggregate: str, payload: dict[str, Any], version: int = 1) -> list[int]:
+    """Enqueue ``kind`` for ``entity_id`` to every sink, in the caller's transaction."""
+    return [
+        enqueue(scope, kind, f"{kind}:{entity_id}:{sink}:v{version}", aggregate, payload, sink=sink)
+        for sink in delivery_sinks(scope)
+    ]
