@@ -13,7 +13,7 @@ import revbridge
 from revbridge.api import metrics, problems
 from revbridge.api.encoding import Answer
 from revbridge.api.idempotency import IdempotencyMiddleware
-from revbridge.api.routes import access, billing, catalog, customers, events, jobs, subscriptions
+from revbridge.api.routes import access, billing, catalog, customers, events, jobs, payments, subscriptions
 from revbridge.config import Settings
 from revbridge.ingest.service import IngestService, limits_from
 from revbridge.log import log_context, new_correlation_id
@@ -34,7 +34,7 @@ def create_app(settings: Settings, engine: Engine, clock: Callable[[], datetime]
     app.state.ingest = IngestService(engine, limits_from(settings), clock)
     problems.install(app)
     metrics.install(app, engine)
-    for module in (access, customers, catalog, subscriptions, events, jobs, billing):
+    for module in (access, customers, catalog, subscriptions, events, jobs, billing, payments):
         app.include_router(module.router, prefix="/v1")
 
     @app.get("/healthz", tags=["ops"])

@@ -18,8 +18,8 @@ from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from revbridge.jsonenc import dumps
 from revbridge.api.problems import PROBLEM
+from revbridge.jsonenc import dumps
 from revbridge.scope import utcnow
 from revbridge.store.tables import api_keys, idempotency_keys
 from revbridge.workspaces import hash_secret

@@ -6,7 +6,6 @@ Exit codes mean something: 0 ok, 1 refused input, 2 usage (Typer's), 3 a depende
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,9 +18,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
-from revbridge.jsonenc import dumps
 from revbridge.config import Settings, load_settings
 from revbridge.errors import ValidationError
+from revbridge.jsonenc import dumps
 from revbridge.scope import Scope, transaction
 from revbridge.store.engine import open_engine
 from revbridge.store.migrate import upgrade
@@ -70,7 +69,7 @@ def parse_instant(value: str | None, field: str) -> datetime | None:
         if len(value) == 10:
             day = date.fromisoformat(value)
             return datetime(day.year, day.month, day.day, tzinfo=UTC)
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value)  # 3.11 reads "Z"
     except ValueError:
         raise ValidationError(field, "a date (2026-02-10) or a time with an offset (2026-02-10T09:00:00Z)", value) from None
     if moment.tzinfo is None:

@@ -7,7 +7,16 @@ from typing import Any
 import typer
 
 from revbridge.catalog import subscriptions as svc
-from revbridge.cli.context import JsonOpt, WorkspaceOpt, console, emit_json, emit_table, in_workspace, parse_instant, show
+from revbridge.cli.context import (
+    JsonOpt,
+    WorkspaceOpt,
+    console,
+    emit_json,
+    emit_table,
+    in_workspace,
+    parse_instant,
+    show,
+)
 
 subscription_app = typer.Typer(help="Subscriptions and their effective-dated changes.", no_args_is_help=True)
 PHASE_COLUMNS = ["starts_at", "ends_at", "plan", "plan_version", "quantity", "trial"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import and_, select, update
@@ -43,7 +43,7 @@ class Credit:
 def _amount(value: Any, currency: str, field: str = "amount") -> Decimal:
     try:
         amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
-    except Exception:
+    except (InvalidOperation, ValueError, TypeError):
         raise ValidationError(field, "a decimal amount", value) from None
     if isinstance(value, float) or not amount.is_finite() or amount <= 0:
         raise ValidationError(field, f"a positive amount in {currency}", str(value))
