@@ -25,7 +25,10 @@ _ZERO = timedelta(0)
 
 
 class Amount(TypeDecorator[Decimal]):
-    """An exact decimal: NUMERIC(38, 12) on PostgreSQL, canonical text on SQLite.
+    """An exact decimal: unconstrained NUMERIC on PostgreSQL, decimal text on SQLite.
+
+    Both keep the scale they are given (``60.00`` reads back as ``60.00``), so every
+    backend returns the same ``Decimal``.
 
     SQLite's NUMERIC affinity would turn 0.1 into a binary float, so it stores text.
     """
@@ -36,7 +39,7 @@ class Amount(TypeDecorator[Decimal]):
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
             return dialect.type_descriptor(String(64))
-        return dialect.type_descriptor(Numeric(38, 12, asdecimal=True))
+        return dialect.type_descriptor(Numeric(asdecimal=True))  # unconstrained: keeps the scale it is given
 
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
         if value is None:
