@@ -128,3 +128,6 @@ def api_key(engine: Engine) -> Callable[..., str]:
 
     return make
 
+
+
+from tests.books import books  # noqa: E402,F401  (fixture shared by payments, ledger and Odoo delivery tests)

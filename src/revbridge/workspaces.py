@@ -163,7 +163,15 @@ def _event_types(value: Any) -> list[str]:
     return types
 
 
+def _odoo_section(value: Any) -> dict[str, Any]:
+    """The section itself is checked against the secrets by ``revbridge odoo configure``."""
+    if not isinstance(value, dict):
+        raise ValueError("an [odoo] section as a table")
+    return value
+
+
 WORKSPACE_SETTINGS: dict[str, Any] = {
+    "odoo": _odoo_section,  # the workspace's [odoo] section (docs/odoo.md)
     "usage_retention_days": _retention_days,  # raw events older than this are purged
     "allowed_event_types": _event_types,  # accepted although no meter reads them
 }

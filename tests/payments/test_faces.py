@@ -11,7 +11,7 @@ from revbridge.config import Settings
 from revbridge.outbox.sinks import build_registry
 from revbridge.outbox.worker import Worker
 
-from .conftest import Books
+from tests.books import Books
 
 
 def test_payment_balance_and_trial_balance_over_http(books: Books, api_key: Callable[..., str]) -> None:

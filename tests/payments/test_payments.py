@@ -10,7 +10,7 @@ from revbridge.billing.documents import get_document
 from revbridge.errors import ConflictError, ValidationError
 from revbridge.payments.service import balance, payment_status, record_payment, record_refund
 
-from .conftest import Books
+from tests.books import Books
 
 
 def due(books: Books, number: str) -> Decimal:

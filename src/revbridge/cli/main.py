@@ -14,6 +14,7 @@ from revbridge.cli.customers import customer_app, entity_app
 from revbridge.cli.demo import demo
 from revbridge.cli.events import events_app, exceptions_app, usage_app
 from revbridge.cli.jobs import jobs_app, worker
+from revbridge.cli.odoo import odoo_app
 from revbridge.cli.payments import ledger_app, payment_app
 from revbridge.cli.subscriptions import subscription_app
 from revbridge.cli.system import config_app, db_app, serve
@@ -42,6 +43,7 @@ app.add_typer(exceptions_app, name="exceptions")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(payment_app, name="payment")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(odoo_app, name="odoo")
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.command("serve")(serve)

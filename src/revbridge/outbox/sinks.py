@@ -17,7 +17,7 @@ from revbridge.outbox.handlers import NoopSink, Registry
 
 Provider = Callable[[Registry, Settings], None]
 
-BUILTIN = ("revbridge.connectors.ledger.sink",)
+BUILTIN = ("revbridge.connectors.ledger.sink", "revbridge.connectors.odoo.sink")
 
 
 def load_provider(spec: str) -> Provider:

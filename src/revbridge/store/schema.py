@@ -17,6 +17,7 @@ AREA_TABLES = (
     "revbridge.billing.tables",
     "revbridge.payments.tables",
     "revbridge.connectors.ledger.tables",
+    "revbridge.connectors.odoo.tables",
 )
 
 for _module in AREA_TABLES:

@@ -17,7 +17,7 @@ from revbridge.errors import ConflictError
 from revbridge.outbox.sinks import build_registry
 from revbridge.outbox.worker import Worker
 from revbridge.payments.service import balance, record_payment, record_refund
-from tests.payments.conftest import Books
+from tests.books import Books
 
 
 def deliver_all(books: Books) -> None:

@@ -1,4 +1,4 @@
-"""Invoices to pay: a US entity with a 10% tax, two customers, and an invoice factory."""
+"""Invoices to pay, on each backend: a US entity with a 10% tax, two customers, an invoice factory."""
 
 from __future__ import annotations
 
