@@ -130,3 +130,32 @@ def test_a_total_odoo_computes_differently_is_a_reconciliation_exception(synced:
         (found,) = conn.execute(select(exceptions).where(exceptions.c.kind == "reconciliation")).all()
     assert found.event_id == invoice["id"] and found.reason == "odoo_totals"
     assert {p["field"] for p in found.problems} >= {"amount_tax"}
+
+
+def test_payments_made_in_odoo_come_back_once_and_ours_are_not_echoed(synced: Books, odoo: EmulatorHandle) -> None:
+    from revbridge.connectors.odoo.pull import apply_pull, load_state
+    from revbridge.connectors.odoo.sink import connector_for, section_of
+    from revbridge.payments.service import balance
+
+    first = synced.invoice("acme", "100.00")  # 115.00
+    second = synced.invoice("acme", "20.00")  # 23.00
+    with synced.scope() as scope:
+        record_payment(scope, "acme", "115.00", reference="ours", invoice=first["number"])
+    worker(synced).drain()
+    move_id = links(synced)[second["id"]].odoo_id
+    wizard = odoo.execute("account.payment.register", "create", {"amount": 23.0},
+                          context={"active_model": "account.move", "active_ids": [move_id]})
+    odoo.execute("account.payment.register", "action_create_payments", [wizard],
+                 context={"active_model": "account.move", "active_ids": [move_id]})
+    odoo_conn = connector_for(Settings(secrets={"odoo_key": "admin"}), synced.workspace_id,
+                              section_of(synced.engine, synced.workspace_id))
+    for _ in range(2):  # a second pull finds nothing new
+        with synced.scope() as scope:
+            state = load_state(scope)
+        result = odoo_conn.pull_changes(state)
+        with synced.scope() as scope:
+            summary = apply_pull(scope, result)
+    with synced.scope() as scope:
+        owed = balance(scope, "acme")["balances"][0]
+    assert owed["open_invoices"] == 0 and owed["unapplied_credit"] == 0
+    assert summary.payments_recorded == 0
