@@ -4,7 +4,8 @@
 pending job, or does nothing when a job with the same idempotency key exists, so a
 retried or replayed producer cannot ask for the same effect twice (principle 2). The
 payload names the entity (``{"invoice_id": ...}``); the worker re-reads the entity's
-current state when it runs, so a replay after a fix sends the fixed data.
+current state when it runs, so a replay after a fix sends the fixed data. Once the
+producer's transaction commits, idle workers are woken (``wakeup.announce``).
 """
 
 from __future__ import annotations
@@ -65,4 +66,6 @@ def enqueue(
         ).one()
         return int(row.id)
     announce(scope.conn)
-    return int(result.inserted_primary_key[0])
+    inserted = result.inserted_primary_key
+    assert inserted is not None
+    return int(inserted[0])

@@ -157,7 +157,7 @@ def replay_jobs(scope: Scope, ids: Sequence[int] = (), where: JobFilter | None =
             done_at=None, locked_by=None, lease_expires_at=None,
         )
     )
-    detail = {"count": len(chosen), "first": chosen[0], "last": chosen[-1]}
+    detail: dict[str, Any] = {"count": len(chosen), "first": chosen[0], "last": chosen[-1]}
     if where is not None:
         detail["filter"] = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in where.__dict__.items() if v}
     audit.record(scope, "job.replay", "outbox_job", ",".join(map(str, chosen[:20])), detail=detail)

@@ -31,12 +31,13 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from revbridge.errors import ValidationError
 from revbridge.log import log_context
@@ -46,7 +47,7 @@ from revbridge.outbox.handlers import Job, Registry, Route
 from revbridge.outbox.metrics import HANDLED, HANDLER_SECONDS
 from revbridge.outbox.retry import Decision, RetryPolicy
 from revbridge.outbox.wakeup import Listener, subscribe, unsubscribe
-from revbridge.scope import transaction, utcnow
+from revbridge.scope import Scope, utcnow
 
 _log = logging.getLogger(__name__)
 
@@ -110,15 +111,28 @@ class Worker:
         self._listener: Listener | None = None
         self._held = 0
         self._held_lock = threading.Lock()
+        self._local = threading.local()
         postgres = engine.dialect.name == "postgresql"
         self._poll_max = self.options.poll_max or (0.5 if postgres else 0.05)
 
     # one batch, synchronously: the unit the loops repeat, and what tests drive directly
 
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """A transaction on this thread's connection (a loop keeps one), or on a pooled one."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            with self.engine.begin() as pooled:
+                yield pooled
+        else:
+            with conn.begin():
+                yield conn
+
     def run_once(self) -> int:
         """Claim one batch and deliver it; returns how many jobs were claimed."""
         now = self._clock()
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
+            queue.relax_durability(conn)
             jobs = queue.claim(conn, self.id, self.registry.sinks, self.options.batch_size, now, self._lease)
         if jobs:
             self._hold(len(jobs))
@@ -182,7 +196,8 @@ class Worker:
 
     def _deliver_in_transaction(self, route: Route, job: Job) -> None:
         assert route.scoped is not None
-        with transaction(self.engine, job.workspace_id, f"worker:{self.id}", self._clock()) as scope:
+        with self._begin() as conn:
+            scope = Scope(conn, job.workspace_id, f"worker:{self.id}", self._clock())
             route.scoped(scope, job)
             if not queue.complete(scope.conn, self.id, [job.id], scope.now):
                 raise LeaseLost(f"job {job.id} was taken over by another worker")
@@ -192,7 +207,7 @@ class Worker:
         HANDLER_SECONDS.labels(job.kind, job.sink, outcome).observe(elapsed)
         HANDLED.labels(job.kind, outcome).inc()
         now = self._clock()
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             if decision.dead:
                 kept = queue.bury(conn, self.id, job.id, now, decision.reason)
             else:
@@ -208,7 +223,7 @@ class Worker:
     def _flush(self, ids: list[int]) -> None:
         if not ids:
             return
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             marked = queue.complete(conn, self.id, ids, self._clock())
         if marked < len(ids):
             _log.warning("some delivered jobs were taken over by another worker", extra={"jobs": len(ids) - marked})
@@ -216,7 +231,7 @@ class Worker:
 
     def _release(self, jobs: Sequence[Job]) -> None:
         if jobs:
-            with self.engine.begin() as conn:
+            with self._begin() as conn:
                 queue.release(conn, self.id, [j.id for j in jobs], self._clock())
 
     def _hold(self, delta: int) -> None:
@@ -289,15 +304,23 @@ class Worker:
             waker.set()
 
     def _loop(self, waker: threading.Event) -> None:
-        idle = self.options.poll_min
+        """Serve on one connection kept for the loop (no pool checkout per transaction);
+        reconnect after a second when the database goes away."""
         while not self._stopping.is_set():
             try:
-                claimed = self.run_once()
+                with self.engine.connect() as conn:
+                    self._local.conn = conn
+                    self._serve(waker)
             except Exception as exc:  # noqa: BLE001 - the database is away: keep the process, try again
                 _log.error("worker round failed", extra={"error": describe(exc)})
                 self._stopping.wait(1.0)
-                continue
-            if claimed:
+            finally:
+                self._local.conn = None
+
+    def _serve(self, waker: threading.Event) -> None:
+        idle = self.options.poll_min
+        while not self._stopping.is_set():
+            if self.run_once():
                 idle = self.options.poll_min
                 continue
             waker.wait(idle)
@@ -313,6 +336,7 @@ class Worker:
                 continue
             try:
                 with self.engine.begin() as conn:
+                    queue.relax_durability(conn)
                     queue.extend(conn, self.id, self._clock(), self._lease)
             except Exception as exc:  # noqa: BLE001 - a missed beat is retried; the lease has slack
                 _log.error("lease heartbeat failed", extra={"error": describe(exc)})
