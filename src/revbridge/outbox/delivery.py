@@ -13,13 +13,15 @@ from typing import Any
 
 from revbridge.outbox.enqueue import enqueue
 from revbridge.scope import Scope
-from revbridge.workspaces import workspace_settings
 
 LEDGER = "ledger"
 ODOO = "odoo"
 
 
 def delivery_sinks(scope: Scope) -> list[str]:
+    # imported here: workspaces loads the whole schema, whose billing area imports this module
+    from revbridge.workspaces import workspace_settings
+
     sinks = [LEDGER]
     if workspace_settings(scope.conn, scope.workspace_id).get(ODOO):
         sinks.append(ODOO)
