@@ -8,7 +8,6 @@ they tell. Usage is a ``sum`` meter (``data.calls``) so one event can carry many
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -201,20 +200,3 @@ def world(engine: Engine, workspace: str) -> World:
             set_tax_rate(scope, entity, country, Decimal(rate))
         apply_catalog(scope, load_catalog(CATALOG, "catalog.yaml"))
     return World(engine, workspace)
-
-
-@pytest.fixture
-def make_world(engine: Engine, workspace_factory: Callable[..., str]) -> Callable[[], World]:
-    """Another independent world in a fresh workspace (for property examples)."""
-
-    def make() -> World:
-        ws = workspace_factory()
-        with transaction(engine, ws, "test", START) as scope:
-            for entity in ENTITIES:
-                create_legal_entity(scope, entity)
-            for entity, country, rate in RATES:
-                set_tax_rate(scope, entity, country, Decimal(rate))
-            apply_catalog(scope, load_catalog(CATALOG, "catalog.yaml"))
-        return World(engine, ws)
-
-    return make

@@ -34,6 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -143,14 +144,20 @@ def _local_anchor(anchor: datetime, tz: str) -> tuple[datetime, ZoneInfo]:
     return anchor.astimezone(zone).replace(tzinfo=None), zone
 
 
+@lru_cache(maxsize=65_536)
 def grid_period(anchor: datetime, interval: Interval, tz: str, n: int) -> Period:
-    """The ``n``-th billing period from ``anchor`` (negative ``n``: before the anchor)."""
+    """The ``n``-th billing period from ``anchor`` (negative ``n``: before the anchor).
+
+    Cached: most subscriptions share a handful of anchors, and a run asks for the same
+    periods for each of them.
+    """
     local, zone = _local_anchor(anchor, tz)
     start = add_months(local, interval.months * n, local.day).replace(tzinfo=zone)
     end = add_months(local, interval.months * (n + 1), local.day).replace(tzinfo=zone)
     return Period(start.astimezone(UTC), end.astimezone(UTC))
 
 
+@lru_cache(maxsize=65_536)
 def grid_index(anchor: datetime, interval: Interval, tz: str, moment: datetime) -> int:
     """The ``n`` whose ``grid_period`` holds ``moment`` (moments before the anchor too)."""
     local, zone = _local_anchor(anchor, tz)

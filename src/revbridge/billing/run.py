@@ -132,6 +132,7 @@ def run_billing(
     kept = _settle_drafts(scope, ids, numbers, summary)
     inputs = load_inputs(scope, ids)
     issued = docs.issued_charges(scope, ids)
+    batch: list[NewDocument] = []
     for customer_id in ids:
         summary.customers += 1
         try:
@@ -143,10 +144,14 @@ def run_billing(
             summary.failed.append({"customer": inputs.customers[customer_id]["key"], "error": str(exc)})
             continue
         for doc in bill.documents:
-            _issue(scope, doc, inputs, kept, numbers, grace, summary)
-        _mark_billed(scope, usage, customer_id, [d for d in bill.documents])
+            if grace or (customer_id, doc.kind.value, doc.credit_of) in kept:
+                _issue_draft(scope, doc, inputs, kept, grace, summary)
+            else:
+                batch.append(doc)
+        _mark_billed(scope, usage, customer_id, bill.documents)
         if progress is not None:
             progress(1)
+    _issue_batch(scope, batch, inputs, numbers, summary)
     numbers.flush()
     if customer_ids is None:
         record_run(scope, summary, customer, allow_backdated)
@@ -199,33 +204,40 @@ def _book_for_drafts(scope: Scope) -> Any:
     return TaxBook.load(scope)
 
 
-def _issue(
+def _entry(doc: NewDocument, doc_id: str) -> dict[str, Any]:
+    return {"id": doc_id, "customer": doc.customer["key"], "currency": doc.currency,
+            "credit_of": doc.credit_of, "lines": len(doc.lines)}
+
+
+def _issue_batch(
+    scope: Scope, batch: Sequence[NewDocument], inputs: BillingInputs, numbers: NumberAllocator,
+    summary: RunSummary,
+) -> None:
+    """Write and finalise the run's new documents together (no grace period)."""
+    rows = docs.issue_documents(scope, batch, inputs.taxes, numbers)
+    for doc, row in zip(batch, rows, strict=True):
+        entry = {**_entry(doc, row["id"]), "number": row["number"],
+                 "total": row["total"].quantize(quantum(doc.currency))}
+        (summary.invoices if doc.kind is DocumentKind.INVOICE else summary.credit_notes).append(entry)
+
+
+def _issue_draft(
     scope: Scope,
     doc: NewDocument,
     inputs: BillingInputs,
     kept: dict[tuple[str, str, str | None], str],
-    numbers: NumberAllocator,
     grace: timedelta,
     summary: RunSummary,
 ) -> None:
-    customer_id = doc.customer["id"]
-    draft = kept.pop((customer_id, doc.kind.value, doc.credit_of), None)
+    """A document that waits: a new draft for the grace period, or lines on a kept draft."""
+    draft = kept.pop((doc.customer["id"], doc.kind.value, doc.credit_of), None)
     if draft is not None:
         docs.append_lines(scope, draft, doc.lines, LineSource.BILLING, inputs.taxes)
         scope.conn.execute(update(documents).where(documents.c.id == draft).values(billing_run_id=summary.run_id))
         doc_id = draft
     else:
-        finalize_after = scope.now + grace if grace else None
-        doc_id = docs.write_document(scope, doc, inputs.taxes, finalize_after)
-    entry = {"id": doc_id, "customer": doc.customer["key"], "currency": doc.currency,
-             "credit_of": doc.credit_of, "lines": len(doc.lines)}
-    if grace:
-        summary.drafts.append(entry)
-        return
-    entry["number"] = docs.finalize(scope, doc_id, numbers)
-    total = scope.conn.execute(select(documents.c.total).where(documents.c.id == doc_id)).scalar_one()
-    entry["total"] = total.quantize(quantum(doc.currency))
-    (summary.invoices if doc.kind is DocumentKind.INVOICE else summary.credit_notes).append(entry)
+        doc_id = docs.write_document(scope, doc, inputs.taxes, scope.now + grace)
+    summary.drafts.append(_entry(doc, doc_id))
 
 
 def _mark_billed(scope: Scope, usage: UsageSource, customer_id: str, written: Sequence[NewDocument]) -> None:

@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from revbridge.billing.tables import billing_state
 from revbridge.scope import Scope
 
-__all__ = ["advance_billed_through", "lock_customers"]
+__all__ = ["advance_billed_through", "advance_many", "lock_customers"]
 
 _CHUNK = 500
 
@@ -61,3 +61,23 @@ def advance_billed_through(scope: Scope, customer_id: str, due: datetime, run_id
     if run_id is not None:
         values["last_run_id"] = run_id
     scope.conn.execute(update(billing_state).where(key).values(**values))
+
+
+def advance_many(scope: Scope, dues: dict[str, datetime]) -> None:
+    """``advance_billed_through`` for many customers in one statement (rows must exist)."""
+    if not dues:
+        return
+    c = billing_state.c
+    stmt = (
+        update(billing_state)
+        .where(c.workspace_id == scope.workspace_id, c.customer_id == bindparam("cid"))
+        .values(billed_through=func.coalesce(c.billed_through, bindparam("due")), updated_at=scope.now)
+    )
+    scope.conn.execute(stmt, [{"cid": k, "due": v} for k, v in dues.items()])
+    later = (
+        update(billing_state)
+        .where(c.workspace_id == scope.workspace_id, c.customer_id == bindparam("cid"),
+               c.billed_through < bindparam("due"))
+        .values(billed_through=bindparam("due"))
+    )
+    scope.conn.execute(later, [{"cid": k, "due": v} for k, v in dues.items()])
