@@ -215,13 +215,14 @@ def test_heartbeat_extends_the_lease_of_held_jobs(jobs: Jobs, engine: Engine, cl
                                                   make_worker: MakeWorker) -> None:
     from revbridge.outbox.claim import claim, extend
 
-    jobs.add("k")
+    job_id = jobs.add("k")
     worker = make_worker(options=WorkerOptions(lease_seconds=10))
     with engine.begin() as conn:
         claim(conn, worker.id, ["recording"], 10, clock(), worker._lease)
     clock.advance(8)
     with engine.begin() as conn:
-        assert extend(conn, worker.id, clock(), worker._lease) == 1
+        assert extend(conn, "someone-else", [job_id], clock(), worker._lease) == 0
+        assert extend(conn, worker.id, [job_id], clock(), worker._lease) == 1
     clock.advance(8)
     assert make_worker(worker_id="other").drain() == 0  # 16 s after the claim, still leased
 
@@ -265,3 +266,22 @@ def test_an_in_transaction_sink_commits_its_effect_with_done(
     with engine.connect() as conn:
         posted = conn.execute(audit_log.select().where(audit_log.c.action == "ledger.post")).all()
     assert [r.entity_id for r in posted] == ["good"]  # the failed one's write rolled back
+
+
+def test_the_heartbeat_keeps_a_slow_job_from_being_taken_over(jobs: Jobs, make_worker: MakeWorker) -> None:
+    slow = RecordingSink(delay=0.8)
+    job_id = jobs.add("slow")
+    options = WorkerOptions(lease_seconds=0.3, poll_max=0.01)
+    worker = make_worker(registry=Registry().add_sink(slow), real_clock=True, options=options)
+    rival = make_worker(registry=Registry().add_sink(slow), real_clock=True, options=options, worker_id="rival")
+    worker.start()
+    deadline = time.monotonic() + 5
+    while not slow.calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.5)  # well past the first lease
+    assert rival.drain() == 0
+    while not slow.effects and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.stop()
+    row = jobs.row(job_id)
+    assert (row.state, row.attempts) == ("done", 1) and slow.effects == {"slow": 1}

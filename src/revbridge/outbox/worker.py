@@ -109,7 +109,7 @@ class Worker:
         self._threads: list[threading.Thread] = []
         self._wakers: list[threading.Event] = []
         self._listener: Listener | None = None
-        self._held = 0
+        self._held: set[int] = set()
         self._held_lock = threading.Lock()
         self._local = threading.local()
         postgres = engine.dialect.name == "postgresql"
@@ -135,11 +135,11 @@ class Worker:
             queue.relax_durability(conn)
             jobs = queue.claim(conn, self.id, self.registry.sinks, self.options.batch_size, now, self._lease)
         if jobs:
-            self._hold(len(jobs))
+            self._hold(jobs)
             try:
                 self._deliver(jobs)
             finally:
-                self._hold(-len(jobs))
+                self._hold(jobs, held=False)
         return len(jobs)
 
     def drain(self, max_rounds: int = 10_000) -> int:
@@ -234,9 +234,13 @@ class Worker:
             with self._begin() as conn:
                 queue.release(conn, self.id, [j.id for j in jobs], self._clock())
 
-    def _hold(self, delta: int) -> None:
+    def _hold(self, jobs: Sequence[Job], held: bool = True) -> None:
+        """Track the jobs this worker holds, for the heartbeat."""
         with self._held_lock:
-            self._held += delta
+            if held:
+                self._held.update(job.id for job in jobs)
+            else:
+                self._held.difference_update(job.id for job in jobs)
 
     # threads: loops, heartbeat, listener
 
@@ -331,12 +335,12 @@ class Worker:
         interval = self.options.lease_seconds / 3
         while not self._loops_ended.wait(interval):
             with self._held_lock:
-                holding = self._held > 0
+                holding = sorted(self._held)
             if not holding:
                 continue
             try:
                 with self.engine.begin() as conn:
                     queue.relax_durability(conn)
-                    queue.extend(conn, self.id, self._clock(), self._lease)
+                    queue.extend(conn, self.id, holding, self._clock(), self._lease)
             except Exception as exc:  # noqa: BLE001 - a missed beat is retried; the lease has slack
                 _log.error("lease heartbeat failed", extra={"error": describe(exc)})
