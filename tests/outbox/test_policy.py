@@ -99,3 +99,16 @@ def test_policy_refuses_nonsense() -> None:
     assert parse_kind_limits(["odoo.invoice=5"]) == {"odoo.invoice": 5}
     with pytest.raises(ValidationError):
         parse_kind_limits(["odoo.invoice"])
+
+
+def test_a_worker_process_serves_noop_and_every_built_in_sink(monkeypatch: pytest.MonkeyPatch) -> None:
+    from revbridge.config import Settings
+    from revbridge.outbox.sinks import build_registry
+
+    monkeypatch.setenv("REVBRIDGE_TEST_EFFECTS_FILE", "/dev/null")
+    registry = build_registry(Settings(), ["tests.outbox.file_sink:register"])
+    assert {"noop", "ledger", "odoo", "file"} <= set(registry.sinks)
+    with pytest.raises(ValidationError):
+        build_registry(Settings(), ["tests.outbox.file_sink"])
+    with pytest.raises(ValidationError):
+        build_registry(Settings(), ["tests.outbox.nothing_here:register"])
