@@ -96,8 +96,8 @@ def test_permanent_failure_is_dead_at_once_and_listed_as_an_exception(
     assert row.last_error == "permanent: PermanentError: partner has no VAT number"
     with scope_in(jobs.workspace_id) as scope:
         (exception,) = dead_job_exceptions(scope)
-    assert exception["id"] == f"job:{job_id}" and exception["type"] == "dead_job"
-    assert "VAT" in exception["reason"] and exception["source"]["aggregate"] == "cus_9"
+    assert exception["id"] == f"job:{job_id}" and (exception["kind"], exception["reason"]) == ("outbox_job", "dead_job")
+    assert "VAT" in exception["problems"][0]["reason"] and exception["job"]["aggregate"] == "cus_9"
 
 
 def test_retryable_failures_die_when_the_kind_budget_is_spent(

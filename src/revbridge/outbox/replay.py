@@ -166,7 +166,13 @@ def replay_jobs(scope: Scope, ids: Sequence[int] = (), where: JobFilter | None =
 
 
 def dead_job_exceptions(scope: Scope, limit: int = MAX_LIMIT) -> list[dict[str, Any]]:
-    """Dead jobs as entries of the workspace's exceptions list: what failed, why, and how to act."""
+    """Dead jobs as entries of the workspace's exceptions list, in the shape of its rows.
+
+    The exceptions queue (``ingest.quarantine``) keeps quarantined inputs in a table; a
+    dead job already is such a record, so it is shown rather than copied: ``kind``
+    ``outbox_job``, ``reason`` ``dead_job``, the error in ``problems``, and the way out
+    (``revbridge jobs retry|replay``) in ``actions``.
+    """
     rows = scope.conn.execute(
         select(outbox_jobs)
         .where(_jobs.workspace_id == scope.workspace_id, _jobs.state == JobState.DEAD.value)
@@ -176,14 +182,17 @@ def dead_job_exceptions(scope: Scope, limit: int = MAX_LIMIT) -> list[dict[str, 
     return [
         {
             "id": f"job:{r.id}",
-            "type": "dead_job",
+            "kind": "outbox_job",
+            "reason": "dead_job",
             "state": "open",
-            "reason": r.last_error,
-            "source": {"kind": r.kind, "key": r.key, "sink": r.sink, "aggregate": r.aggregate, "payload": r.payload},
+            "origin": f"{r.sink}:{r.kind}",
+            "problems": [{"field": "job", "reason": r.last_error or "dead"}],
             "attempts": r.attempts,
-            "correlation_id": r.correlation_id,
             "created_at": r.created_at,
             "updated_at": r.updated_at,
+            "resolved_at": None,
+            "job": {"id": r.id, "kind": r.kind, "key": r.key, "sink": r.sink, "aggregate": r.aggregate,
+                    "payload": r.payload, "correlation_id": r.correlation_id},
             "actions": ["retry", "replay"],
         }
         for r in rows
