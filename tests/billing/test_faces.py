@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -59,7 +58,8 @@ def test_api_runs_lists_shows_credits_and_previews(world: World, client: tuple[T
 
 
 def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "revbridge", *args], cwd=tmp_path, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "revbridge", *args], check=False, cwd=tmp_path, capture_output=True,
+                          text=True,
                           env={"PATH": "/usr/bin:/bin", "COLUMNS": "160", "NO_COLOR": "1"}, timeout=120)
 
 

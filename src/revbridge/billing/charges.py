@@ -208,7 +208,7 @@ def _segments(
     terms: BillingTerms, interval: Interval, phase: Phase, as_of: datetime
 ) -> list[tuple[int, Period, Period]]:
     """``(n, period, segment)`` for each period overlapping ``phase`` that starts by ``as_of``."""
-    out = []
+    out: list[tuple[int, Period, Period]] = []
     n = grid_index(terms.billing_anchor, interval, terms.timezone, phase.starts_at)
     while True:
         period = grid_period(terms.billing_anchor, interval, terms.timezone, n)
