@@ -55,6 +55,10 @@ def test_jobs_api(client: TestClient, engine: Engine, jobs: Jobs, api_key: Calla
     assert replayed.json() == {"replayed": [second], "count": 1}
     assert client.post("/v1/jobs/replay", headers=admin, json={"ids": [third]}).json()["count"] == 1
     assert client.post("/v1/jobs/replay", headers=admin, json={}).status_code == 422
+    naive = client.post("/v1/jobs/replay", headers=admin, json={"since": "2026-03-01T09:00:00"})
+    assert naive.status_code == 422
+    timed = client.get("/v1/jobs", params={"since": "2000-01-01T00:00:00Z", "kind": "odoo.invoice"}, headers=reader)
+    assert len(timed.json()["data"]) == 3
     assert client.post("/v1/jobs/replay", headers=admin, json={"ids": [first]}).status_code == 409
 
 

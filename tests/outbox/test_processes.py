@@ -51,6 +51,12 @@ def _wait(condition: Callable[[], bool], proc: subprocess.Popen[bytes], seconds:
         time.sleep(0.05)
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def _listening(port: int) -> bool:
     try:
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
@@ -67,8 +73,9 @@ def _done(engine: Engine) -> int:
 def test_worker_command_delivers_logs_json_and_stops_on_sigterm(tmp_path: Path) -> None:
     url, engine, ids = _database(tmp_path, 20, "file")
     effects = tmp_path / "effects.txt"
+    port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "revbridge", "worker", "--concurrency", "2",
+        [sys.executable, "-m", "revbridge", "worker", "--concurrency", "2", "--metrics-port", str(port),
          "--plugin", "tests.outbox.file_sink:register"],
         cwd=tmp_path, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
         env=_env(url, REVBRIDGE_TEST_EFFECTS_FILE=str(effects), REVBRIDGE_LOG_FORMAT="json",
@@ -76,6 +83,8 @@ def test_worker_command_delivers_logs_json_and_stops_on_sigterm(tmp_path: Path) 
     )
     try:
         _wait(lambda: _done(engine) == len(ids), proc)
+        timings = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        assert 'revbridge_outbox_handled_total{kind="test.kind",outcome="done"} 20.0' in timings
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=20)
@@ -92,9 +101,7 @@ def test_worker_command_delivers_logs_json_and_stops_on_sigterm(tmp_path: Path) 
 
 def test_serve_delivers_in_process_in_the_embedded_shape(tmp_path: Path) -> None:
     url, engine, ids = _database(tmp_path, 5, "noop")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "revbridge", "serve", "--port", str(port)], cwd=tmp_path,
                             env=_env(url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -110,6 +110,8 @@ def worker(
     max_attempts: int = typer.Option(10, "--max-attempts", envvar="REVBRIDGE_OUTBOX_MAX_ATTEMPTS"),
     max_attempts_for: list[str] = typer.Option([], "--max-attempts-for", help="KIND=N, per job kind"),
     plugin: list[str] = typer.Option([], "--plugin", help="package.module:function registering more sinks"),
+    metrics_port: int | None = typer.Option(None, "--metrics-port", envvar="REVBRIDGE_OUTBOX_METRICS_PORT",
+                                            help="serve this worker's handler timings for Prometheus"),
 ) -> None:
     """Deliver outbox jobs until SIGTERM/SIGINT (finishes the job in hand, hands back the rest)."""
     from revbridge.log import configure_logging
@@ -123,4 +125,10 @@ def worker(
                          max_attempts_by_kind=parse_kind_limits(max_attempts_for))
     options = WorkerOptions(concurrency=concurrency or current.workers, batch_size=batch_size,
                             lease_seconds=lease_seconds)
+    if metrics_port is not None:  # the queue itself is on the API's /metrics; timings live here
+        from prometheus_client import start_http_server
+
+        from revbridge.outbox.metrics import WORKER_REGISTRY
+
+        start_http_server(metrics_port, addr=current.host, registry=WORKER_REGISTRY)
     Worker(engine(), build_registry(current, plugin), policy=policy, options=options).run()

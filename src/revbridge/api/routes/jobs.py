@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from revbridge.api.deps import ADMINS, READERS, acting, principal
 from revbridge.api.encoding import Answer
@@ -28,8 +27,8 @@ class ReplayIn(BaseModel):
     kind: str | None = None
     sink: str | None = None
     error: str | None = Field(None, description="text the last error contains")
-    since: datetime | None = Field(None, description="last changed at or after")
-    until: datetime | None = Field(None, description="last changed before")
+    since: AwareDatetime | None = Field(None, description="last changed at or after")
+    until: AwareDatetime | None = Field(None, description="last changed before")
 
     def where(self) -> JobFilter | None:
         criteria = self.model_dump(exclude={"ids"}, exclude_none=True)
@@ -44,8 +43,8 @@ def list_outbox_jobs(
     kind: str | None = None,
     sink: str | None = None,
     error: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
     limit: Limit = 50,
     cursor: str | None = None,
 ) -> Any:
