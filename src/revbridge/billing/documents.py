@@ -41,7 +41,7 @@ from revbridge.domain.money import D, quantum, round_money
 from revbridge.domain.period import Period
 from revbridge.errors import ConflictError, NotFoundError, ValidationError
 from revbridge.ids import new_id
-from revbridge.outbox.delivery import deliver
+from revbridge.outbox.delivery import deliver, deliver_many
 from revbridge.scope import Scope
 from revbridge.store.paging import Page, page
 from revbridge.store.tables import customers
@@ -180,10 +180,11 @@ def issue_documents(scope: Scope, new: Sequence[NewDocument], book: TaxBook, num
     scope.conn.execute(documents.insert(), rows)
     if lines:
         scope.conn.execute(document_lines.insert(), lines)
-    for row in rows:
-        _announce(scope, row["kind"], row["id"], row["customer_id"])
-    for customer_id, currency in dict.fromkeys((r["customer_id"], r["currency"]) for r in rows):
-        _settle(scope, customer_id, currency)
+    deliver_many(scope, [(f"{row['kind']}.finalized", row["id"], f"customer:{row['customer_id']}",
+                          {"document_id": row["id"]}) for row in rows])
+    from revbridge.payments.service import settle_many  # payments reads documents; imported late
+
+    settle_many(scope, [(r["customer_id"], r["currency"]) for r in rows])
     owner = {r["id"]: r["customer_id"] for r in rows}
     through: dict[str, datetime] = {}
     for line in lines:

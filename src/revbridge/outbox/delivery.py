@@ -9,9 +9,10 @@ or duplicates another's delivery.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from revbridge.outbox.enqueue import enqueue
+from revbridge.outbox.enqueue import enqueue, enqueue_many
 from revbridge.scope import Scope
 
 LEDGER = "ledger"
@@ -26,6 +27,13 @@ def delivery_sinks(scope: Scope) -> list[str]:
     if workspace_settings(scope.conn, scope.workspace_id).get(ODOO):
         sinks.append(ODOO)
     return sinks
+
+
+def deliver_many(scope: Scope, facts: Sequence[tuple[str, str, str, dict[str, Any]]], version: int = 1) -> None:
+    """``deliver`` for many ``(kind, entity_id, aggregate, payload)`` facts in one statement."""
+    sinks = delivery_sinks(scope)
+    enqueue_many(scope, [(kind, f"{kind}:{entity}:{sink}:v{version}", aggregate, payload, sink)
+                         for kind, entity, aggregate, payload in facts for sink in sinks])
 
 
 def deliver(scope: Scope, kind: str, entity_id: str, aggregate: str, payload: dict[str, Any], version: int = 1) -> list[int]:

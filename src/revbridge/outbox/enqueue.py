@@ -10,6 +10,7 @@ producer's transaction commits, idle workers are woken (``wakeup.announce``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
@@ -69,3 +70,24 @@ def enqueue(
     inserted = result.inserted_primary_key
     assert inserted is not None
     return int(inserted[0])
+
+
+def enqueue_many(scope: Scope, jobs: Sequence[tuple[str, str, str, dict[str, Any], str]]) -> None:
+    """Record many jobs ``(kind, key, aggregate, payload, sink)`` at once; known keys are skipped.
+
+    The bulk path of a billing run: one statement instead of a look-up and an insert per
+    job, with the same guarantee (``ON CONFLICT DO NOTHING`` on the workspace's key).
+    """
+    if not jobs:
+        return
+    from revbridge.ingest.store import dialect_insert
+
+    correlation_id = current_context().get("correlation_id")
+    rows = [
+        {"workspace_id": scope.workspace_id, "kind": kind, "key": key, "aggregate": aggregate, "sink": sink,
+         "payload": payload, "state": JobState.PENDING.value, "attempts": 0, "next_attempt_at": scope.now,
+         "correlation_id": correlation_id, "created_at": scope.now, "updated_at": scope.now}
+        for kind, key, aggregate, payload, sink in jobs
+    ]
+    stmt = dialect_insert(scope.conn)(outbox_jobs).on_conflict_do_nothing(index_elements=["workspace_id", "key"])
+    scope.conn.execute(stmt, rows)

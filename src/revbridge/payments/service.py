@@ -9,6 +9,7 @@ producer can call it after its change.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -134,6 +135,30 @@ def settle(scope: Scope, customer_id: str, currency: str, first: str | None = No
             left -= take
             made += 1
     return made
+
+
+def settle_many(scope: Scope, pairs: Sequence[tuple[str, str]]) -> int:
+    """``settle`` for many (customer, currency) pairs, skipping those with no credit at all.
+
+    One query finds which customers hold any payment or credit note; a billing run's
+    thousands of customers without one cost nothing more.
+    """
+    wanted = list(dict.fromkeys(pairs))
+    if not wanted:
+        return 0
+    ids = sorted({c for c, _ in wanted})
+    holders: set[tuple[str, str]] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        holders |= {(r.customer_id, r.currency) for r in scope.conn.execute(select(
+            payments.c.customer_id, payments.c.currency).where(
+            payments.c.workspace_id == scope.workspace_id, payments.c.customer_id.in_(chunk)).distinct())}
+        holders |= {(r.customer_id, r.currency) for r in scope.conn.execute(select(
+            documents.c.customer_id, documents.c.currency).where(
+            documents.c.workspace_id == scope.workspace_id, documents.c.customer_id.in_(chunk),
+            documents.c.kind == "credit_note", documents.c.state == "finalized").distinct())}
+    return sum(settle(scope, customer_id, currency) for customer_id, currency in wanted
+               if (customer_id, currency) in holders)
 
 
 def record_payment(

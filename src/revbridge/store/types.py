@@ -11,8 +11,6 @@ from sqlalchemy import JSON, Dialect, Numeric, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TIMESTAMP, TypeDecorator, TypeEngine
 
-_SQLITE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-
 
 def sqlite_instant(value: datetime) -> str:
     """The SQLite text of a UTC instant, as ``UTCDateTime`` writes it, for raw fast paths."""
@@ -51,7 +49,7 @@ class Amount(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return Decimal(value) if isinstance(value, str) else Decimal(value)
+        return Decimal(value)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -75,8 +73,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if isinstance(value, str):
-            return datetime.strptime(value, _SQLITE_FORMAT).replace(tzinfo=UTC)
+        if isinstance(value, str):  # our own fixed format: fromisoformat reads it many times faster
+            return datetime.fromisoformat(value)
         return value.astimezone(UTC)
 
 
