@@ -8,7 +8,8 @@ The demo's clock is fixed (``DEMO_NOW``) so its output does not depend on the da
 
 from __future__ import annotations
 
-import random
+import contextlib
+import os
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from importlib import resources
 from typing import Any
 
 import typer
+from sqlalchemy import select
 
 from revbridge.billing import documents as docs
 from revbridge.billing import preview, taxes
@@ -24,15 +26,30 @@ from revbridge.billing.run import RunSummary, run_billing
 from revbridge.catalog import customers, entities, subscriptions
 from revbridge.catalog.apply import apply_catalog
 from revbridge.catalog.spec import load_catalog
-from revbridge.catalog.versions import latest_plans
+from revbridge.catalog.versions import latest_plans, stored_meters
 from revbridge.cli.catalog import print_diff
-from revbridge.cli.context import console, emit_table, engine, show
+from revbridge.cli.context import console, emit_table, engine, settings, show
+from revbridge.cli.demo_usage import month_of_usage, send_through_http
+from revbridge.connectors.ledger.reports import trial_balance
+from revbridge.connectors.odoo.tables import odoo_links
 from revbridge.domain.period import Period, utc
-from revbridge.ingest.envelope import UsageEvent
-from revbridge.ingest.reference import quantity as reference_quantity
-from revbridge.ingest.usage import InMemoryUsage
+from revbridge.errors import NotFoundError
+from revbridge.ingest import quarantine
+from revbridge.ingest.meters import SqlUsage, customer_quantity
+from revbridge.ingest.store import late_usage
+from revbridge.outbox.replay import list_jobs
+from revbridge.outbox.sinks import build_registry
+from revbridge.outbox.worker import Worker
+from revbridge.payments import service as payments
 from revbridge.scope import Scope, transaction
-from revbridge.workspaces import Role, create_api_key, create_workspace, delete_workspace, find_workspace
+from revbridge.workspaces import (
+    Role,
+    create_api_key,
+    create_workspace,
+    delete_workspace,
+    find_workspace,
+    set_workspace_setting,
+)
 
 DEMO_WORKSPACE = "demo"
 DEMO_NOW = utc(2026, 2, 3, 9)
@@ -78,15 +95,13 @@ def _subscribe(scope: Scope) -> dict[str, str]:
 def _reset(name: str) -> None:
     eng = engine()
     with eng.begin() as conn:
-        try:
+        with contextlib.suppress(NotFoundError):  # absent on the first run
             delete_workspace(conn, find_workspace(conn, name)["id"])
-        except Exception:  # noqa: BLE001 - absent on the first run
-            pass
         create_workspace(conn, name, DEMO_NOW)
 
 
 def demo(workspace: str = typer.Option(DEMO_WORKSPACE, "--workspace", "-w", help="workspace to rebuild")) -> None:
-    """Set up a demo SaaS company from nothing and print a summary."""
+    """Set up a demo SaaS company from nothing, run a month of it through revbridge, summarise."""
     started = time.monotonic()
     _reset(workspace)
     with engine().connect() as conn:
@@ -94,19 +109,29 @@ def demo(workspace: str = typer.Option(DEMO_WORKSPACE, "--workspace", "-w", help
     with transaction(engine(), ws_id, "demo", DEMO_NOW) as scope:
         console.rule(f"[bold]revbridge demo[/bold]  workspace {workspace}, clock {show(DEMO_NOW)}")
         _, secret = create_api_key(scope.conn, ws_id, "demo admin", Role.ADMIN, scope.now)
+        _, ingest_key = create_api_key(scope.conn, ws_id, "demo product", Role.INGEST, scope.now)
         for entity in LEGAL_ENTITIES:
             entities.create_legal_entity(scope, entity)
+        for entity, country, rate, name in TAX_RATES:
+            taxes.set_tax_rate(scope, entity, country, rate, name=name)
         console.print("\n[bold]Catalog[/bold] from examples/catalog.yaml")
         print_diff(apply_catalog(scope, load_catalog(catalog_text(), "examples/catalog.yaml")), "applied")
         for customer in CUSTOMERS:
             customers.create_customer(scope, customer)
         subs = _subscribe(scope)
-        usage = _bill_january(scope)
-        _upgrade_acme(scope, subs)
+        odoo = configure_odoo(scope)
+    send_usage(ws_id, ingest_key, month_of_usage(Period(utc(2026, 1, 1), DEMO_NOW)), "January's usage")
+    with transaction(engine(), ws_id, "demo", DEMO_NOW) as scope:
         _summary(scope, subs)
-        _bill_february(scope, subs, usage)
+        _bill_january(scope)
+    with transaction(engine(), ws_id, "demo", DEMO_NOW) as scope:
+        _upgrade_acme(scope, subs)
+    _bill_february(ws_id, ingest_key)
+    with transaction(engine(), ws_id, "demo", DEMO_NOW + timedelta(hours=2)) as scope:
+        _collect(scope)
+    deliver_and_report(ws_id, odoo)
     console.print(f"\nAPI key for this workspace (admin): [bold]{secret}[/bold]")
-    console.print(f"Done in {time.monotonic() - started:.1f}s. Try: revbridge serve, then GET /v1/customers.")
+    console.print(f"Done in {time.monotonic() - started:.1f}s. Try: revbridge serve, then GET /v1/invoices.")
 
 
 def _summary(scope: Scope, subs: dict[str, str]) -> None:
@@ -149,96 +174,118 @@ def _price_figure(price: Any) -> str:
 # --- billing: January and February 2026 ----------------------------------------------
 
 TAX_RATES = [("us", "US", "0", "No sales tax"), ("eu", "DE", "19", "USt 19 %")]
-# Demo usage per day: (api calls, GB stored, payment volume) per customer.
-USAGE_PROFILES = {"acme": (300, 40, 0), "globex": (600, 310, 9000), "initech": (250, 120, 0),
-                  "umbrella": (500, 900, 0), "hooli": (30, 2, 0)}
 
 
-class _IndexedUsage(InMemoryUsage):
-    """``InMemoryUsage`` with events filed by customer and type, so the demo's month of
-    events is not scanned whole for every quantity."""
-
-    def add(self, events: Any) -> None:
-        super().add(events)
-        self._index: dict[tuple[str, str], list[UsageEvent]] = {}
-        for event in self.events:
-            self._index.setdefault((event.customer_id, event.type), []).append(event)
-
-    def quantity(self, workspace_id: str, customer_id: str, meter: Any, period: Period) -> Decimal | None:
-        return reference_quantity(meter, self._index.get((customer_id, meter.event_type), []), period, customer_id)
-
-
-def _usage_event(n: int, kind: str, customer: dict[str, Any], at: datetime, data: dict[str, Any]) -> UsageEvent:
-    return UsageEvent(source="//app.skyline.example", id=f"demo-{n}", type=kind, subject=customer["key"],
-                      customer_id=customer["id"], time=at, data=data, extensions={}, digest="", payload=b"")
+def send_usage(ws_id: str, ingest_key: str, events: list[dict[str, Any]], what: str) -> None:
+    """Post ``events`` through the real ``POST /v1/events`` and show what came of them."""
+    sent = send_through_http(engine(), ingest_key, events, DEMO_NOW)
+    console.print(f"\n[bold]{what}[/bold]: {len(events):,} events over HTTP in {sent.batches} batches, "
+                  f"{sent.counts['received'] / max(sent.seconds, 1e-6):,.0f} events/s")
+    emit_table("Ingest counts", [sent.counts], ["received", "accepted", "duplicate", "rejected"])
+    with transaction(engine(), ws_id, "demo", DEMO_NOW) as scope:
+        held = quarantine.list_exceptions(scope, "open", None, 20).rows
+    for row in held:
+        row["why"] = "; ".join(f"{p['field']}: {p['reason']}" for p in row["problems"])
+    if held:
+        emit_table("Quarantined, to fix and replay", held, ["reason", "event_id", "why"])
 
 
-def demo_usage(scope: Scope, start: datetime, end: datetime, seed: int = 7) -> InMemoryUsage:
-    """The demo's usage over ``[start, end)``: generated events held in memory.
-
-    The one place the billing demo gets usage from: swap it for the usage store (ingest
-    the events, return ``SqlUsage(scope)``) and the rest of the demo stays the same.
-    """
-    rng = random.Random(seed)
-    events: list[UsageEvent] = []
-    day = start
-    while day < end:
-        for key, (calls, gb, volume) in USAGE_PROFILES.items():
-            customer = customers.get_customer(scope, key)
-            for _ in range(int(calls * rng.uniform(0.8, 1.2))):
-                at = day + timedelta(seconds=rng.randrange(86_400))
-                events.append(_usage_event(len(events), "api.request", customer, at, {"status": 200}))
-            growth = Decimal(1) + Decimal((day - start).days) / Decimal(100)
-            events.append(_usage_event(len(events), "storage.snapshot", customer, day + timedelta(hours=23),
-                                       {"gb": (Decimal(gb) * growth).quantize(Decimal("0.01"))}))
-            if volume:
-                events.append(_usage_event(len(events), "payment.captured", customer, day + timedelta(hours=12),
-                                           {"amount": Decimal(volume)}))
-        day += timedelta(days=1)
-    usage = _IndexedUsage()
-    usage.add(events)
-    return usage
+def _usage_rows(scope: Scope, period: Period) -> list[dict[str, Any]]:
+    meters = stored_meters(scope)
+    rows = []
+    for customer in CUSTOMERS:
+        cust = customers.get_customer(scope, customer["key"])
+        row: dict[str, Any] = {"customer": customer["key"]}
+        for code in ("api_calls", "storage_gb", "tokens", "payment_volume"):
+            row[code] = customer_quantity(scope.conn, scope.workspace_id, cust["id"], meters[code].meter, period)
+        rows.append(row)
+    return rows
 
 
 def _at(scope: Scope, now: datetime) -> Scope:
     return replace(scope, now=now)
 
 
-def _bill_january(scope: Scope) -> InMemoryUsage:
-    """Tax rates, then the runs of Jan 1 (fees in advance) and Feb 1 (January's usage)."""
-    for entity, country, rate, name in TAX_RATES:
-        taxes.set_tax_rate(scope, entity, country, rate, name=name)
-    usage = demo_usage(scope, utc(2026, 1, 1), DEMO_NOW)
-    console.print("\n[bold]Billing[/bold] (usage: generated events in memory)")
+def _bill_january(scope: Scope) -> None:
+    """The runs of Jan 1 (fees in advance) and Feb 1 (January's usage), from the usage store."""
+    january = Period(utc(2026, 1, 1), utc(2026, 2, 1))
+    emit_table(f"Usage per customer, {show(january.start)[:7]}", _usage_rows(scope, january),
+               ["customer", "api_calls", "storage_gb", "tokens", "payment_volume"])
+    console.print("\n[bold]Billing[/bold] (usage read from the usage store)")
     for moment in (utc(2026, 1, 1), utc(2026, 2, 1)):
-        _print_run(run_billing(_at(scope, moment), usage, moment))
-    return usage
+        _print_run(run_billing(_at(scope, moment), SqlUsage(_at(scope, moment)), moment))
 
 
 def _upgrade_acme(scope: Scope, subs: dict[str, str]) -> None:
     subscriptions.change_plan(scope, subs["acme"], "growth", utc(2026, 1, 15))  # backdated: recorded on Feb 3
 
 
-def _bill_february(scope: Scope, subs: dict[str, str], usage: InMemoryUsage) -> None:
+def _bill_february(ws_id: str, ingest_key: str) -> None:
     """The backdated upgrade's credit note, a late usage batch, then a preview."""
-    console.print("acme's upgrade from Jan 15 is recorded on Feb 3; the next run issues only the difference:")
-    _print_run(run_billing(scope, usage, DEMO_NOW))
-    globex = customers.get_customer(scope, "globex")
-    late = [_usage_event(900_000 + i, "payment.captured", globex, utc(2026, 1, 31, 20), {"amount": Decimal(50_000)})
-            for i in range(2)]
-    usage.add(late)
-    console.print("A late batch of globex payments for Jan 31 arrives; the run bills the difference:")
-    _print_run(run_billing(_at(scope, DEMO_NOW + timedelta(hours=1)), usage, DEMO_NOW + timedelta(hours=1)))
-    rows = [docs.get_document(scope, r.id) for r in docs.list_documents(scope, limit=500).rows]
-    rows.sort(key=lambda d: (d["finalized_at"], d["number"]))
-    for row in rows:
-        row["credits"] = next((d["number"] for d in rows if d["id"] == row["credit_of"]), None)
-    emit_table("Invoices and credit notes", rows,
-               ["number", "kind", "customer_key", "currency", "subtotal", "tax_total", "total", "credits"])
-    upcoming = preview.preview_upcoming(scope, usage, "globex", DEMO_NOW)
-    for doc in upcoming["documents"]:
-        console.print(f"Preview: globex's next invoice (a run at {show(upcoming['run_at'])}) would be "
-                      f"{doc['total']} {doc['currency']} over {len(doc['lines'])} line(s).")
+    with transaction(engine(), ws_id, "demo", DEMO_NOW) as scope:
+        console.print("acme's upgrade from Jan 15 is recorded on Feb 3; the next run issues only the difference:")
+        _print_run(run_billing(scope, SqlUsage(scope), DEMO_NOW))
+    late = [{"specversion": "1.0", "id": f"late-{i}", "source": "//app.skyline.example", "type": "payment.captured",
+             "subject": "tenant-globex", "time": "2026-01-31T20:00:00Z", "data": {"amount": 50_000}} for i in range(2)]
+    send_usage(ws_id, ingest_key, late, "A late batch of globex payments for Jan 31")
+    later = DEMO_NOW + timedelta(hours=1)
+    with transaction(engine(), ws_id, "demo", later) as scope:
+        console.print(f"late usage waiting for billing: {len(late_usage(scope))} period(s); the run bills the difference:")
+        _print_run(run_billing(scope, SqlUsage(scope), later))
+        upcoming = preview.preview_upcoming(scope, SqlUsage(scope), "globex", later)
+        for doc in upcoming["documents"]:
+            console.print(f"Preview: globex's next invoice (a run at {show(upcoming['run_at'])}) would be "
+                          f"{doc['total']} {doc['currency']} over {len(doc['lines'])} line(s).")
+
+
+def _collect(scope: Scope) -> None:
+    """Customers pay: acme all it owes, globex part of it, by bank transfer."""
+    for key, share in (("acme", Decimal(1)), ("globex", Decimal("0.5")), ("initech", Decimal(1))):
+        for line in payments.balance(scope, key)["balances"]:
+            amount = (line["receivable"] * share).quantize(Decimal("0.01"))
+            if amount > 0:
+                payments.record_payment(scope, key, amount, currency=line["currency"], reference=f"wire-{key}",
+                                        source="bank", method="bank_transfer")
+
+
+def deliver_and_report(ws_id: str, odoo: bool) -> None:
+    """Run the outbox once through (ledger, and Odoo when configured), then show the books."""
+    delivered = Worker(engine(), build_registry(settings())).drain()
+    with transaction(engine(), ws_id, "demo", DEMO_NOW) as scope:
+        rows = [docs.get_document(scope, r.id) for r in docs.list_documents(scope, limit=500).rows]
+        rows.sort(key=lambda d: (d["finalized_at"], d["number"]))
+        names = {r.entity_id: r.odoo_name for r in scope.conn.execute(
+            select(odoo_links).where(odoo_links.c.workspace_id == ws_id))}
+        for row in rows:
+            row["credits"] = next((d["number"] for d in rows if d["id"] == row["credit_of"]), None)
+            row["paid"] = payments.payment_status(row["total"], row["amount_due"]) if row["kind"] == "invoice" else ""
+            row["odoo"] = names.get(row["id"])
+        columns = ["number", "customer_key", "currency", "tax_total", "total", "paid", "credits"]
+        emit_table("Invoices and credit notes", rows, columns + (["odoo"] if odoo else []))
+        jobs, _ = list_jobs(scope, limit=500)
+        states: dict[str, int] = {}
+        for job in jobs:
+            states[f"{job['sink']}:{job['state']}"] = states.get(f"{job['sink']}:{job['state']}", 0) + 1
+        console.print(f"\n[bold]Outbox[/bold]: {delivered} jobs delivered now; by sink and state {states}")
+        trial = [r.as_dict() for r in trial_balance(scope, Period(utc(2026, 1, 1), utc(2026, 3, 1)))]
+        emit_table("Ledger trial balance, January-February 2026", trial,
+                   ["account", "currency", "debit", "credit", "closing"])
+
+
+def configure_odoo(scope: Scope) -> bool:
+    """When ``REVBRIDGE_ODOO_URL`` is set, deliver the demo's invoices to that Odoo too."""
+    url = os.environ.get("REVBRIDGE_ODOO_URL")
+    if not url:
+        return False
+    entity = {"company_id": int(os.environ.get("REVBRIDGE_ODOO_COMPANY", "1")),
+              "sale_journal_id": int(os.environ.get("REVBRIDGE_ODOO_SALE_JOURNAL", "1")),
+              "payment_journal_id": int(os.environ.get("REVBRIDGE_ODOO_BANK_JOURNAL", "6"))}
+    section = {"workspace": "demo", "url": url, "db": os.environ.get("REVBRIDGE_ODOO_DB", "odoo_test"),
+               "login": os.environ.get("REVBRIDGE_ODOO_LOGIN", "admin"), "api_key_secret": "odoo_key",
+               "legal_entities": {"us": {**entity, "currency": "USD"}, "eu": {**entity, "currency": "EUR"}}}
+    set_workspace_setting(scope.conn, scope.workspace_id, "odoo", section)
+    console.print(f"Odoo at {url}: the demo's invoices, credit notes and payments are delivered there too.")
+    return True
 
 
 def _print_run(summary: RunSummary) -> None:

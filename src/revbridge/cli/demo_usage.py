@@ -29,13 +29,13 @@ from revbridge.domain.period import Period
 
 BATCH = "application/cloudevents-batch+json"
 
-# calls per day, tokens per day, GB stored at the start of the month, for each product tenant
+# calls, tokens and card payment volume per day, and GB stored at the start of the month
 PROFILES = {
-    "tenant-acme": (400, 0, 40),
-    "tenant-globex": (800, 90_000, 310),
-    "tenant-initech": (300, 0, 120),
-    "tenant-umbrella": (600, 400_000, 900),
-    "tenant-hooli": (40, 0, 2),
+    "tenant-acme": (400, 0, 0, 40),
+    "tenant-globex": (500, 90_000, 9_000, 310),
+    "tenant-initech": (200, 0, 0, 120),
+    "tenant-umbrella": (400, 400_000, 0, 900),
+    "tenant-hooli": (40, 0, 0, 2),
 }
 
 
@@ -47,29 +47,29 @@ class Sent:
 
 
 def generate(start: datetime, end: datetime, seed: int = 7) -> Iterator[dict[str, Any]]:
-    """Events of every demo tenant over ``[start, end)``, in time order per day."""
+    """Events of every demo tenant over ``[start, end)``, day by day."""
     rng = random.Random(seed)
     day = start
     n = 0
     while day < end:
-        for tenant, (calls, tokens, gb) in PROFILES.items():
+        for tenant, (calls, tokens, volume, gb) in PROFILES.items():
+            daily: list[tuple[str, datetime, dict[str, Any]]] = []
             for _ in range(int(calls * rng.uniform(0.8, 1.2))):
-                n += 1
-                at = day + timedelta(seconds=rng.randrange(86_400))
                 status = 200 if rng.random() > 0.01 else rng.choice([500, 503, 404])
-                yield _event(f"req-{n}", "api.request", tenant, at,
-                             {"status": status, "region": rng.choice(["eu", "us"]), "path": "/v1/things"})
-            if tokens:
-                for _ in range(20):
-                    n += 1
-                    at = day + timedelta(seconds=rng.randrange(86_400))
-                    yield _event(f"ai-{n}", "ai.completion", tenant, at,
-                                 {"tokens": int(tokens / 20 * rng.uniform(0.5, 1.5)), "model": "small",
-                                  "billable": True})
+                daily.append(("api.request", day + timedelta(seconds=rng.randrange(86_400)),
+                              {"status": status, "region": rng.choice(["eu", "us"]), "path": "/v1/things"}))
+            for _ in range(20 if tokens else 0):
+                daily.append(("ai.completion", day + timedelta(seconds=rng.randrange(86_400)),
+                              {"tokens": int(tokens / 20 * rng.uniform(0.5, 1.5)), "model": "small", "billable": True}))
+            if volume:
+                daily.append(("payment.captured", day + timedelta(hours=12), {"amount": volume}))
             growth = Decimal(1) + Decimal((day - start).days) / Decimal(100)
-            n += 1
-            yield _event(f"st-{n}", "storage.snapshot", tenant, day + timedelta(hours=23),
-                         {"gb": (Decimal(gb) * growth).quantize(Decimal("0.01"))})
+            daily.append(("storage.snapshot", day + timedelta(hours=23),
+                          {"gb": (Decimal(gb) * growth).quantize(Decimal("0.01"))}))
+            for kind, at, data in daily:
+                if at < end:
+                    n += 1
+                    yield _event(f"{kind.split('.')[0]}-{n}", kind, tenant, at, data)
         day += timedelta(days=1)
 
 
