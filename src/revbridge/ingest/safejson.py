@@ -43,7 +43,7 @@ for _open, _close in (b"[]", b"{}"):
 _is_dict = dict.__instancecheck__
 
 
-class _Skeleton(NamedTuple):
+class Skeleton(NamedTuple):
     """What the text of a body says about its structure, strings aside."""
 
     objects: int  # "{" outside strings
@@ -62,15 +62,20 @@ def decode_document(
     """
     if len(body) > limits.max_body_bytes:
         raise BodyTooLarge(len(body), limits.max_body_bytes)
-    skeleton = _skeleton(body, limits.max_depth + (1 if batch else 0))
-    if skeleton.depth is not None and skeleton.depth > limits.max_depth + (1 if batch else 0):
+    shape = skeleton(body, limits.max_depth + (1 if batch else 0))
+    if shape.depth is not None and shape.depth > limits.max_depth + (1 if batch else 0):
         raise MalformedBody([Problem(field, _depth_reason(limits))])
     value = _decode(body, limits, field)
-    if not _same_census(value, skeleton):
+    if not same_census(value, shape.objects, shape.keys):
         problems = _duplicate_key_problems(body, batch, field)
         if problems:
             raise MalformedBody(problems)
     return value
+
+
+def decode_sound(body: bytes) -> Any:
+    """The JSON value of a body already proven sound (by the typed path), not checked again."""
+    return _DECODER.decode(body)
 
 
 def split_items(body: bytes) -> list[str]:
@@ -82,7 +87,8 @@ def split_items(body: bytes) -> list[str]:
     return [bytes(item).decode() for item in _ITEMS.decode(body)]
 
 
-def _skeleton(body: bytes, allowed_depth: int) -> _Skeleton:
+def skeleton(body: bytes, allowed_depth: int) -> Skeleton:
+    """Objects, keys and depth of a JSON text, read from its bytes without parsing it."""
     text = body
     if b"\\" in text:  # drop escaped backslashes, then escaped quotes: neither ends a string
         text = text.replace(b"\\\\", b"").replace(b'\\"', b"")
@@ -91,12 +97,12 @@ def _skeleton(body: bytes, allowed_depth: int) -> _Skeleton:
     if b'"' in structure:
         structure = _STRING.sub(b"", structure)
         if b'"' in structure:
-            return _Skeleton(0, 0, None)  # an unterminated string: the decoder will say so
+            return Skeleton(0, 0, None)  # an unterminated string: the decoder will say so
     brackets = structure.translate(None, _NOT_BRACKET)
     depth = 0
     if len(brackets) // 2 > allowed_depth:  # otherwise it cannot nest too deep
         depth = max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
-    return _Skeleton(structure.count(b"{"), structure.count(b":"), depth)
+    return Skeleton(structure.count(b"{"), structure.count(b":"), depth)
 
 
 def _decode(body: bytes, limits: IngestLimits, field: str) -> Any:
@@ -115,9 +121,13 @@ def _depth_reason(limits: IngestLimits) -> str:
     return f"JSON nested deeper than {limits.max_depth} levels"
 
 
-def _same_census(value: Any, skeleton: _Skeleton) -> bool:
-    """Whether the decoded value kept every object and key the text holds."""
-    expected = (skeleton.objects, skeleton.keys)
+def same_census(value: Any, objects: int, keys: int) -> bool:
+    """Whether the decoded value kept every object and key the text holds.
+
+    ``value`` is a decoded object, or a list of them (a batch; the typed path passes
+    its events' ``data``, with the events' own keys taken off the counts).
+    """
+    expected = (objects, keys)
     return _shallow_census(value) == expected or _census(value) == expected
 
 
