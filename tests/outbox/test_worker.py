@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import Engine, update
 
 from revbridge.outbox import (
@@ -19,7 +20,7 @@ from revbridge.outbox import (
 )
 from revbridge.outbox.handlers import permanent
 from revbridge.outbox.tables import outbox_jobs
-from revbridge.scope import Scope
+from revbridge.scope import Scope, utcnow
 from revbridge.store.tables import audit_log
 
 from .conftest import FakeClock, Jobs
@@ -285,3 +286,29 @@ def test_the_heartbeat_keeps_a_slow_job_from_being_taken_over(jobs: Jobs, make_w
     worker.stop()
     row = jobs.row(job_id)
     assert (row.state, row.attempts) == ("done", 1) and slow.effects == {"slow": 1}
+
+
+def _started_within(sink: RecordingSink, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not sink.effects and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return bool(sink.effects)
+
+
+def test_an_enqueue_wakes_an_idle_worker_at_once(
+    engine: Engine, jobs: Jobs, make_worker: MakeWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With polling slowed to 10 s, only the wake-up can start the job quickly: the commit hook
+    in this process, and on PostgreSQL NOTIFY (tested alone, with the local hook disabled)."""
+    from revbridge.outbox import wakeup
+
+    if engine.dialect.name == "postgresql":
+        monkeypatch.setattr(wakeup, "wake_local", lambda: None)
+    sink = RecordingSink()
+    worker = make_worker(registry=Registry().add_sink(sink), real_clock=True,
+                         options=WorkerOptions(poll_min=10.0, poll_max=10.0))
+    worker.start()
+    time.sleep(0.3)  # the loop has polled once and sleeps for 10 s
+    jobs.clock.now = utcnow()
+    jobs.add("wake-up")
+    assert _started_within(sink, 3.0)
