@@ -152,13 +152,20 @@ def complete(conn: Connection, worker_id: str, ids: Sequence[int], now: datetime
 
 
 def reschedule(
-    conn: Connection, worker_id: str, job_id: int, now: datetime, delay: float, error: str
+    conn: Connection, worker_id: str, job_id: int, now: datetime, delay: float, error: str,
+    uncount: bool = False,
 ) -> bool:
-    """Put a failed job back in the queue after ``delay`` seconds, keeping why it failed."""
+    """Put a failed job back in the queue after ``delay`` seconds, keeping why it failed.
+
+    ``uncount`` gives the attempt back: the far side said it is down and when to come
+    back, so waiting for it must not use up the job's retries.
+    """
+    extra = {"attempts": _jobs.c.attempts - 1} if uncount else {}
     result = conn.execute(
         update(_jobs)
         .where(_mine(worker_id, [job_id]))
         .values(
+            **extra,
             state=PENDING,
             next_attempt_at=now + timedelta(seconds=delay),
             last_error=error,

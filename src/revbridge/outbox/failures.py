@@ -3,6 +3,7 @@
     JobError                  raised by handlers that know what went wrong
      +-- RetryableError       network, timeout, lock, 5xx: try again after a backoff
      |    +-- RateLimited     the far side said when (Retry-After); wait at least that
+     |    +-- Unavailable     the far side is down (circuit open): wait, not an attempt
      +-- PermanentError       validation, access: retrying cannot help, dead at once
 
 Handlers may also raise anything else. ``classify`` maps the exceptions revbridge and its
@@ -53,6 +54,13 @@ class RateLimited(RetryableError):
         super().__init__(message, retry_after=retry_after)
 
 
+class Unavailable(RetryableError):
+    """The far side is known to be down (a circuit is open): wait ``retry_after`` without
+    using up an attempt, so a long outage drains by itself instead of killing jobs."""
+
+    waiting = True
+
+
 class PermanentError(JobError):
     """Retrying cannot help; the job goes to the dead letters with this reason."""
 
@@ -66,6 +74,7 @@ class Failure:
     retryable: bool
     reason: str
     retry_after: float | None = None
+    waiting: bool = False  # the far side is down and said when to come back: not an attempt
 
 
 _PERMANENT = (ValidationError, AuthError, NotFoundError, PricingError, PermissionError)
@@ -76,10 +85,11 @@ def classify(exc: BaseException) -> Failure:
     """Decide whether ``exc`` is worth another attempt, and when at the earliest."""
     reason = describe(exc)
     retry_after = _seconds(getattr(exc, "retry_after", None))
+    waiting = bool(getattr(exc, "waiting", False)) and retry_after is not None
     if isinstance(exc, JobError):
-        return Failure(exc.retryable, reason, retry_after)
+        return Failure(exc.retryable, reason, retry_after, waiting)
     if isinstance(exc, ConnectorError):
-        return Failure(exc.retryable, reason, retry_after)
+        return Failure(exc.retryable, reason, retry_after, waiting)
     http = _http_failure(exc, reason)
     if http is not None:
         return http

@@ -23,6 +23,7 @@ class Decision:
     dead: bool
     delay: float
     reason: str
+    uncount: bool = False  # waiting for a system that is down does not use up an attempt
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class RetryPolicy:
         """Dead for a permanent failure or a spent budget; otherwise the delay to wait."""
         if not failure.retryable:
             return Decision(True, 0.0, f"permanent: {failure.reason}")
+        if failure.waiting and failure.retry_after is not None:
+            return Decision(False, failure.retry_after, failure.reason, uncount=True)
         limit = self.attempts_for(kind)
         if attempt >= limit:
             return Decision(True, 0.0, f"gave up after {attempt} attempts: {failure.reason}")

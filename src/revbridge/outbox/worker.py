@@ -211,7 +211,7 @@ class Worker:
             if decision.dead:
                 kept = queue.bury(conn, self.id, job.id, now, decision.reason)
             else:
-                kept = queue.reschedule(conn, self.id, job.id, now, decision.delay, decision.reason)
+                kept = queue.reschedule(conn, self.id, job.id, now, decision.delay, decision.reason, decision.uncount)
         extra = {"attempt": job.attempt, "error": decision.reason[:500]}
         if not kept:
             _log.warning("job outcome dropped: another worker holds the job now", extra=extra)

@@ -7,6 +7,7 @@ service, and the real worker delivering to the ``odoo`` and ``ledger`` sinks.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
@@ -52,9 +53,10 @@ def synced(books: Books, odoo: EmulatorHandle, scope_in: Callable[..., Any]) -> 
     return books
 
 
-def worker(books: Books) -> Worker:
-    return Worker(books.engine, build_registry(Settings(database_url=str(books.engine.url.render_as_string(False)),
-                                                        secrets={"odoo_key": "admin"})))
+def worker(books: Books, **options: Any) -> Worker:
+    """The real worker with the built-in sinks, on the test's database."""
+    settings = Settings(database_url=books.engine.url.render_as_string(False), secrets={"odoo_key": "admin"})
+    return Worker(books.engine, build_registry(settings), **options)
 
 
 def moves(odoo: EmulatorHandle) -> list[dict[str, Any]]:
@@ -159,3 +161,40 @@ def test_payments_made_in_odoo_come_back_once_and_ours_are_not_echoed(synced: Bo
         owed = balance(scope, "acme")["balances"][0]
     assert owed["open_invoices"] == 0 and owed["unapplied_credit"] == 0
     assert summary.payments_recorded == 0
+
+
+def test_an_hour_long_odoo_outage_drains_by_itself_through_the_outbox(
+    synced: Books, odoo: EmulatorHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jobs wait for Odoo while its circuit is open instead of dying, then land once each."""
+    from revbridge.connectors.odoo import BreakerPolicy, Limits, LimitsPolicy, OdooConnector
+    from revbridge.connectors.odoo import sink as odoo_sink
+    from revbridge.connectors.odoo.mapping import load_mapping
+    from revbridge.outbox.retry import RetryPolicy
+
+    def clock() -> float:
+        return odoo.clock.now().timestamp()
+
+    limits = Limits(LimitsPolicy(rate_per_second=1000, burst=1000,
+                                 breaker=BreakerPolicy(failure_threshold=3, open_seconds=60, max_open_seconds=600)),
+                    clock=clock)
+    connector = OdooConnector.connect(load_mapping(section(odoo), secrets={"odoo_key": "admin"}), limits=limits)
+    monkeypatch.setattr(odoo_sink, "connector_for", lambda *args: connector)
+    numbers = [synced.invoice("acme", f"{n}0.00")["number"] for n in range(1, 6)]
+    odoo.outage(seconds=3600, status=503)
+    outage_ends = odoo.clock.now().timestamp() + 3600
+    run = worker(synced, policy=RetryPolicy(base=1.0, cap=60.0, max_attempts=5),
+                 clock=lambda: odoo.clock.now().replace(tzinfo=UTC))  # Odoo's clock is naive UTC
+    for _ in range(300):  # 2.5 hours of emulated time, 30 s a tick
+        run.drain()
+        odoo.clock.advance(30)
+        with synced.engine.connect() as conn:
+            states = [r.state for r in conn.execute(select(outbox_jobs.c.state).where(outbox_jobs.c.sink == "odoo"))]
+        if odoo.clock.now().timestamp() > outage_ends and set(states) == {"done"}:
+            break
+    with synced.engine.connect() as conn:
+        rows = conn.execute(select(outbox_jobs.c.state, outbox_jobs.c.attempts, outbox_jobs.c.last_error).where(
+            outbox_jobs.c.sink == "odoo")).all()
+    assert [r.state for r in rows] == ["done"] * 5, rows
+    assert max(r.attempts for r in rows) <= 5  # the hour of waiting used none of the retries
+    assert sorted(m["ref"] for m in moves(odoo)) == sorted(numbers)  # each invoice once

@@ -88,14 +88,19 @@ class CircuitBreaker:
             self._open_for = self.policy.open_seconds
             self._probing = False
 
-    def record_failure(self) -> None:
+    def record_failure(self) -> float | None:
+        """Count a transient failure; returns the seconds the circuit now stays open when
+        this failure opened it (or a failed probe reopened it), else ``None``."""
         with self._lock:
             self._failures += 1
             if self._state is BreakerState.HALF_OPEN:
                 self._open_for = min(self._open_for * 2, self.policy.max_open_seconds)
                 self._open()
-            elif self._failures >= self.policy.failure_threshold:
+                return self._open_for
+            if self._failures >= self.policy.failure_threshold:
                 self._open()
+                return self._open_for
+            return None
 
     def record_neutral(self) -> None:
         """A call that ended without telling whether Odoo is up (admission refused)."""

@@ -119,7 +119,12 @@ class OdooTransientError(OdooError):
 
 
 class OdooUnavailable(OdooTransientError):
-    """Odoo is considered down (circuit open); retry after ``retry_after`` seconds."""
+    """Odoo is considered down (circuit open); retry after ``retry_after`` seconds.
+
+    ``waiting`` tells the outbox this is no attempt of the job's: it waits for Odoo.
+    """
+
+    waiting = True
 
 
 def none_is_success(method: str, message: str) -> bool:

@@ -182,12 +182,16 @@ class Transport:
             try:
                 result = self._exchange(model, method, ids, context, to_wire(named))
             except OdooTransientError as exc:
-                if not isinstance(exc, OdooUnavailable):
-                    self.limits.breaker.record_failure()
-                else:
-                    self.limits.breaker.record_neutral()
                 exc.model, exc.method = model, method
-                raise
+                if isinstance(exc, OdooUnavailable):
+                    self.limits.breaker.record_neutral()
+                    raise
+                opened_for = self.limits.breaker.record_failure()
+                if opened_for is None:
+                    raise
+                # this failure opened the circuit: Odoo is down, so the caller waits for it
+                raise OdooUnavailable(f"Odoo is down ({exc}); circuit open for {opened_for:.0f}s",
+                                      retry_after=opened_for) from exc
             except OdooError as exc:
                 self.limits.breaker.record_success()
                 exc.model, exc.method = model, method
