@@ -91,3 +91,4 @@ def enqueue_many(scope: Scope, jobs: Sequence[tuple[str, str, str, dict[str, Any
     ]
     stmt = dialect_insert(scope.conn)(outbox_jobs).on_conflict_do_nothing(index_elements=["workspace_id", "key"])
     scope.conn.execute(stmt, rows)
+    announce(scope.conn)
