@@ -181,7 +181,7 @@ def issue_documents(scope: Scope, new: Sequence[NewDocument], book: TaxBook, num
     if lines:
         scope.conn.execute(document_lines.insert(), lines)
     deliver_many(scope, [(f"{row['kind']}.finalized", row["id"], f"customer:{row['customer_id']}",
-                          {"document_id": row["id"]}) for row in rows])
+                          {"document_id": row["id"]}, row["legal_entity_id"]) for row in rows])
     from revbridge.payments.service import settle_many  # payments reads documents; imported late
 
     settle_many(scope, [(r["customer_id"], r["currency"]) for r in rows])
@@ -201,10 +201,10 @@ def _refuse_negative(kind: str, total: Decimal) -> None:
         raise ConflictError("total", "an invoice cannot be negative; issue a credit note instead", str(total))
 
 
-def _announce(scope: Scope, kind: str, document_id: str, customer_id: str) -> None:
+def _announce(scope: Scope, kind: str, document_id: str, customer_id: str, legal_entity_id: str) -> None:
     """Enqueue the document's delivery to every sink, in the finalising transaction."""
     event = f"{kind}.finalized"
-    deliver(scope, event, document_id, f"customer:{customer_id}", {"document_id": document_id})
+    deliver(scope, event, document_id, f"customer:{customer_id}", {"document_id": document_id}, legal_entity_id)
 
 
 def _settle(scope: Scope, customer_id: str, currency: str) -> None:
@@ -269,7 +269,7 @@ def finalize(scope: Scope, document_id: str, numbers: NumberAllocator, book: Tax
     scope.conn.execute(update(documents).where(documents.c.id == document_id).values(
         state=DocumentState.FINALIZED.value, number=number, finalized_at=scope.now, finalize_after=None,
         amount_due=due - doc.amount_paid, updated_at=scope.now))
-    _announce(scope, doc.kind, document_id, doc.customer_id)
+    _announce(scope, doc.kind, document_id, doc.customer_id, doc.legal_entity_id)
     _settle(scope, doc.customer_id, doc.currency)
     last_due = scope.conn.execute(select(func.max(document_lines.c.due_at)).where(
         document_lines.c.document_id == document_id, document_lines.c.source == LineSource.BILLING.value)).scalar()

@@ -282,9 +282,9 @@ def configure_odoo(scope: Scope) -> bool:
               "payment_journal_id": int(os.environ.get("REVBRIDGE_ODOO_BANK_JOURNAL", "6"))}
     section = {"workspace": "demo", "url": url, "db": os.environ.get("REVBRIDGE_ODOO_DB", "odoo_test"),
                "login": os.environ.get("REVBRIDGE_ODOO_LOGIN", "admin"), "api_key_secret": "odoo_key",
-               "legal_entities": {"us": {**entity, "currency": "USD"}, "eu": {**entity, "currency": "EUR"}}}
+               "legal_entities": {"us": {**entity, "currency": "USD"}}}  # Cloudly GmbH keeps its books elsewhere
     set_workspace_setting(scope.conn, scope.workspace_id, "odoo", section)
-    console.print(f"Odoo at {url}: the demo's invoices, credit notes and payments are delivered there too.")
+    console.print(f"Odoo at {url}: Cloudly Inc.'s invoices, credit notes and payments are delivered there too.")
     return True
 
 

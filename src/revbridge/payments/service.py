@@ -194,7 +194,8 @@ def record_payment(
         currency=currency, amount=value, received_at=received_at or scope.now, method=method, source=source,
         reference=reference, note=note, created_at=scope.now))
     settle(scope, cust["id"], currency, first=target)
-    deliver(scope, "payment.recorded", payment_id, f"customer:{cust['id']}", {"payment_id": payment_id})
+    deliver(scope, "payment.recorded", payment_id, f"customer:{cust['id']}", {"payment_id": payment_id},
+            cust["legal_entity_id"])
     audit.record(scope, "payment.record", "payment", payment_id, after={"amount": str(value), "currency": currency})
     return get_payment(scope, payment_id)
 
@@ -231,7 +232,8 @@ def record_refund(scope: Scope, payment_id: str, amount: Any = None, reference: 
         currency=paid.currency, amount=value, received_at=scope.now, method=paid.method, source=paid.source,
         reference=reference or f"refund:{paid.reference}:{new_id('r')}", note=note, created_at=scope.now))
     _unapply(scope, paid, value - (paid.amount - refunded - applied))
-    deliver(scope, "payment.refunded", refund_id, f"customer:{paid.customer_id}", {"payment_id": refund_id})
+    deliver(scope, "payment.refunded", refund_id, f"customer:{paid.customer_id}", {"payment_id": refund_id},
+            get_customer(scope, paid.customer_id)["legal_entity_id"])
     audit.record(scope, "payment.refund", "payment", refund_id, after={"amount": str(value), "of": paid.id})
     return get_payment(scope, refund_id)
 
