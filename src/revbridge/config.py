@@ -64,6 +64,7 @@ class Settings:
     workers: int = 1
     run_worker_in_process: bool = True
     idempotency_ttl_hours: int = 24
+    billing_interval_minutes: int = 60  # serve runs billing this often; 0 turns it off
     ingest_max_body_bytes: int = 4 * 1024 * 1024
     ingest_max_batch_events: int = 10_000
     ingest_max_string_length: int = 256
@@ -107,6 +108,7 @@ OPTIONS: dict[str, Callable[[Any], Any]] = {
     "workers": _positive_int,
     "run_worker_in_process": _bool,
     "idempotency_ttl_hours": _positive_int,
+    "billing_interval_minutes": lambda v: max(0, int(v)),
     "ingest_max_body_bytes": _positive_int,
     "ingest_max_batch_events": _positive_int,
     "ingest_max_string_length": _positive_int,

@@ -52,8 +52,16 @@ def serve(
 
         worker = Worker(engine(), build_registry(current), options=WorkerOptions(concurrency=current.workers))
         worker.start()
+    clock = None
+    if current.billing_interval_minutes:  # billing is a function of now: safe on a timer
+        from revbridge.billing.schedule import BillingClock
+
+        clock = BillingClock(engine(), current.billing_interval_minutes)
+        clock.start()
     try:
         uvicorn.run(app, host=current.host, port=current.port, log_level=current.log_level.lower(), access_log=False)
     finally:
+        if clock is not None:
+            clock.stop()
         if worker is not None:
             worker.stop()
