@@ -37,7 +37,10 @@ from revbridge.errors import NotFoundError
 from revbridge.ingest import quarantine
 from revbridge.ingest.meters import SqlUsage, customer_quantity
 from revbridge.ingest.store import late_usage
-from revbridge.outbox.replay import list_jobs
+from revbridge.outbox.failures import PermanentError, RetryableError
+from revbridge.outbox.handlers import Job, Registry
+from revbridge.outbox.replay import JobFilter, list_jobs, replay_jobs
+from revbridge.outbox.retry import RetryPolicy
 from revbridge.outbox.sinks import build_registry
 from revbridge.outbox.worker import Worker
 from revbridge.payments import service as payments
@@ -248,9 +251,55 @@ def _collect(scope: Scope) -> None:
                                         source="bank", method="bank_transfer")
 
 
+class _Mishaps:
+    """Two things that go wrong in real deliveries, injected into the demo's ledger sink:
+    a transient failure (retried with backoff) and a permanent one (dead until a person
+    fixes the cause and replays the job)."""
+
+    def __init__(self, flaky: str, broken: str) -> None:
+        self.flaky, self.broken, self.fixed, self.failed_once = flaky, broken, False, False
+
+    def wrap(self, registry: Registry) -> Registry:
+        book = registry.route("ledger", "invoice.finalized").scoped
+        assert book is not None
+
+        def handler(scope: Scope, job: Job) -> None:
+            if job.payload["document_id"] == self.flaky and not self.failed_once:
+                self.failed_once = True
+                raise RetryableError("injected: the ledger database was busy")
+            if job.payload["document_id"] == self.broken and not self.fixed:
+                raise PermanentError("injected: no revenue account is mapped for this invoice's lines")
+            book(scope, job)
+
+        return registry.on_in_transaction("ledger", "invoice.finalized", handler)
+
+
+def _deliver(ws_id: str) -> int:
+    """Drain the outbox, showing a retried failure and a dead job replayed after its fix."""
+    with transaction(engine(), ws_id, "demo", DEMO_NOW) as scope:
+        invoices = [r.id for r in docs.list_documents(scope, kind="invoice", limit=500).rows]
+    mishaps = _Mishaps(flaky=invoices[0], broken=invoices[1])
+    worker = Worker(engine(), mishaps.wrap(build_registry(settings())), policy=RetryPolicy(base=0.05, cap=0.2))
+    delivered = worker.drain()
+    time.sleep(0.3)  # the retried job's backoff
+    delivered += worker.drain()
+    with transaction(engine(), ws_id, "demo", DEMO_NOW) as scope:
+        dead, _ = list_jobs(scope, JobFilter(state="dead"), limit=10)
+        for job in dead:
+            console.print(f"\n[red]dead[/red] job {job['id']} ({job['kind']} to {job['sink']}): {job['last_error']}")
+    console.print("A retried failure: " + ("the first invoice's ledger delivery failed once and went through on "
+                                            "retry." if mishaps.failed_once else "none."))
+    mishaps.fixed = True  # the person maps the account...
+    with transaction(engine(), ws_id, "demo", DEMO_NOW) as scope:
+        replayed = replay_jobs(scope, [job["id"] for job in dead]) if dead else []
+    delivered += worker.drain()
+    console.print(f"...fixes the mapping and replays {len(replayed)} dead job(s): delivered.")
+    return delivered
+
+
 def deliver_and_report(ws_id: str, odoo: bool) -> None:
-    """Run the outbox once through (ledger, and Odoo when configured), then show the books."""
-    delivered = Worker(engine(), build_registry(settings())).drain()
+    """Run the outbox through (ledger, and Odoo when configured), then show the books."""
+    delivered = _deliver(ws_id)
     with transaction(engine(), ws_id, "demo", DEMO_NOW) as scope:
         rows = [docs.get_document(scope, r.id) for r in docs.list_documents(scope, limit=500).rows]
         rows.sort(key=lambda d: (d["finalized_at"], d["number"]))
