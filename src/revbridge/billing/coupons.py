@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from revbridge import audit
+from revbridge.billing.batch import chunked, one_of
 from revbridge.billing.tables import coupons
 from revbridge.catalog.subscriptions import get_subscription
 from revbridge.domain.pricing import Coupon, CouponDuration
@@ -72,9 +73,9 @@ def add_coupon(
 def coupons_by_subscription(scope: Scope, subscription_ids: Iterable[str]) -> dict[str, tuple[Coupon, ...]]:
     ids = list(subscription_ids)
     out: dict[str, list[Coupon]] = {}
-    for start in range(0, len(ids), 500):
+    for chunk in chunked(ids):
         rows = scope.conn.execute(select(coupons).where(
-            coupons.c.workspace_id == scope.workspace_id, coupons.c.subscription_id.in_(ids[start:start + 500])
+            coupons.c.workspace_id == scope.workspace_id, one_of(scope.conn, coupons.c.subscription_id, chunk)
         ).order_by(coupons.c.id))
         for r in rows:
             out.setdefault(r.subscription_id, []).append(Coupon(

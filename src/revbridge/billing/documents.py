@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import String, delete, func, select, type_coerce, update
 
 from revbridge import audit
+from revbridge.billing.batch import chunked, insert_many, one_of
 from revbridge.billing.charges import Charge
 from revbridge.billing.difference import DocumentKind, IssuedCharge
 from revbridge.billing.numbering import NumberAllocator
@@ -157,13 +158,14 @@ def write_document(scope: Scope, doc: NewDocument, book: TaxBook, finalize_after
     return str(row["id"])
 
 
-def issue_documents(scope: Scope, new: Sequence[NewDocument], book: TaxBook, numbers: NumberAllocator
-                    ) -> list[dict[str, Any]]:
+def issue_documents(scope: Scope, new: Sequence[NewDocument], book: TaxBook, numbers: NumberAllocator,
+                    *, locked: bool = False) -> list[dict[str, Any]]:
     """Write ``new`` already finalised, in bulk: a billing run's path when there is no grace period.
 
     The same facts as ``write_document`` then ``finalize`` for each, in a handful of
     statements: numbers in order, delivery enqueued per document, the customers' credit
-    applied and ``billed_through`` advanced once per customer. Returns the rows written.
+    applied and ``billed_through`` advanced once per customer. ``locked``: the caller
+    (a run) holds the customers' state rows already. Returns the rows written.
     """
     rows: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
@@ -177,9 +179,8 @@ def issue_documents(scope: Scope, new: Sequence[NewDocument], book: TaxBook, num
         lines.extend(doc_lines)
     if not rows:
         return rows
-    scope.conn.execute(documents.insert(), rows)
-    if lines:
-        scope.conn.execute(document_lines.insert(), lines)
+    insert_many(scope.conn, documents, rows)
+    insert_many(scope.conn, document_lines, lines)
     deliver_many(scope, [(f"{row['kind']}.finalized", row["id"], f"customer:{row['customer_id']}",
                           {"document_id": row["id"]}, row["legal_entity_id"]) for row in rows])
     from revbridge.payments.service import settle_many  # payments reads documents; imported late
@@ -191,7 +192,8 @@ def issue_documents(scope: Scope, new: Sequence[NewDocument], book: TaxBook, num
         if line["source"] == LineSource.BILLING.value:
             customer_id = owner[line["document_id"]]
             through[customer_id] = max(through.get(customer_id, line["due_at"]), line["due_at"])
-    lock_customers(scope, list(through))  # held already in a run; creates missing rows otherwise
+    if not locked:
+        lock_customers(scope, list(through))  # creates missing rows too
     advance_many(scope, through)
     return rows
 
@@ -373,8 +375,9 @@ def _charge_of(row: Any) -> Charge:
 
 # What the difference needs of an issued line: not its rating (an adjustment states its
 # own), which would cost a JSON parse per line on every run. Instants are read raw and
-# parsed here: on SQLite they are ISO text, and ``fromisoformat`` is many times faster
-# than the column type's generic parsing, which dominated a run with nothing to issue.
+# parsed here, once per distinct value: lines of a run share a handful of period bounds
+# and due dates, and on SQLite each is ISO text that the column type would parse again
+# for every row.
 _INSTANTS = ("period_start", "period_end", "service_start", "service_end", "due_at")
 _ISSUED_COLUMNS = [
     type_coerce(c, String).label(c.name) if c.name in _INSTANTS else c
@@ -383,16 +386,34 @@ _ISSUED_COLUMNS = [
 ]
 
 
-def _instant(value: Any) -> datetime:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value.astimezone(UTC)
+class _Instants:
+    """Raw instants (ISO text on SQLite, aware datetimes on PostgreSQL) to UTC instants and
+    periods, each distinct value converted once per read."""
+
+    def __init__(self) -> None:
+        self._moments: dict[Any, datetime] = {}
+        self._periods: dict[tuple[Any, Any], Period] = {}
+
+    def moment(self, raw: Any) -> datetime:
+        found = self._moments.get(raw)
+        if found is None:
+            found = datetime.fromisoformat(raw) if isinstance(raw, str) else raw.astimezone(UTC)
+            self._moments[raw] = found
+        return found
+
+    def period(self, start: Any, end: Any) -> Period:
+        found = self._periods.get((start, end))
+        if found is None:
+            found = self._periods[(start, end)] = Period(self.moment(start), self.moment(end))
+        return found
 
 
-def _issued_charge(row: Any) -> Charge:
+def _issued_charge(row: Any, instants: _Instants) -> Charge:
     return Charge(
         key=row.charge_key, kind=row.kind, subscription_id=row.subscription_id or "",
         plan_version_id=row.plan_version_id, price_id=row.price_id, price_code=row.price_code or "",
-        meter=row.meter_code, period=Period(_instant(row.period_start), _instant(row.period_end)),
-        service=Period(_instant(row.service_start), _instant(row.service_end)), due_at=_instant(row.due_at),
+        meter=row.meter_code, period=instants.period(row.period_start, row.period_end),
+        service=instants.period(row.service_start, row.service_end), due_at=instants.moment(row.due_at),
         quantity=row.quantity, unit_price=row.unit_price, amount=row.amount, description=row.description,
         revenue_rule=row.revenue_rule or "ratable", correlation_id=row.correlation_id or "",
     )
@@ -402,21 +423,22 @@ def issued_charges(scope: Scope, customer_ids: Iterable[str]) -> dict[str, list[
     """Finalised billing lines per customer, in finalisation order (read under the lock)."""
     ids = list(customer_ids)
     out: dict[str, list[IssuedCharge]] = {c: [] for c in ids}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+    instants = _Instants()
+    kinds = {k.value: k for k in DocumentKind}
+    for chunk in chunked(ids):
         rows = scope.conn.execute(
             select(*_ISSUED_COLUMNS, documents.c.customer_id, documents.c.kind.label("doc_kind"))
             .join(documents, documents.c.id == document_lines.c.document_id)
             .where(
                 documents.c.workspace_id == scope.workspace_id,
-                documents.c.customer_id.in_(chunk),
+                one_of(scope.conn, documents.c.customer_id, chunk),
                 documents.c.state != DocumentState.DRAFT.value,
                 document_lines.c.source == LineSource.BILLING.value,
             )
             .order_by(documents.c.customer_id, documents.c.finalized_at, documents.c.id, document_lines.c.seq)
         )
         for r in rows:
-            out[r.customer_id].append(IssuedCharge(_issued_charge(r), r.document_id, DocumentKind(r.doc_kind)))
+            out[r.customer_id].append(IssuedCharge(_issued_charge(r, instants), r.document_id, kinds[r.doc_kind]))
     return out
 
 
@@ -494,8 +516,13 @@ def _finalized_invoice(scope: Scope, invoice_id: str) -> Any:
 
 
 def _credited_total(scope: Scope, invoice_id: str) -> Decimal:
-    return scope.conn.execute(select(func.coalesce(func.sum(documents.c.total), None)).where(
-        documents.c.credit_of == invoice_id, documents.c.state != DocumentState.DRAFT.value)).scalar() or ZERO
+    """What the invoice's issued credit notes add up to, summed here in ``Decimal``.
+
+    Not in SQL: SQLite stores amounts as text, and its ``SUM`` would add them as floats.
+    """
+    totals = scope.conn.execute(select(documents.c.total).where(
+        documents.c.credit_of == invoice_id, documents.c.state != DocumentState.DRAFT.value)).scalars()
+    return sum(totals, ZERO)
 
 
 def credit_invoice(scope: Scope, invoice_id: str, reason: str, amount: Any = None) -> dict[str, Any]:

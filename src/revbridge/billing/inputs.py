@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from revbridge.billing.batch import chunked, one_of
 from revbridge.billing.charges import BillingTerms, PlanTerms
 from revbridge.billing.coupons import coupons_by_subscription
 from revbridge.billing.taxes import TaxBook
@@ -25,9 +26,6 @@ from revbridge.store.tables import customers, meters, plan_versions, prices, sub
 
 __all__ = ["BillingInputs", "load_inputs", "workspace_customers"]
 
-_CHUNK = 500
-
-
 @dataclass
 class BillingInputs:
     customers: dict[str, dict[str, Any]]
@@ -35,10 +33,6 @@ class BillingInputs:
     plans: dict[str, PlanTerms]
     meters: dict[str, Meter]
     taxes: TaxBook
-
-
-def _chunks(ids: Sequence[str]) -> list[Sequence[str]]:
-    return [ids[i:i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
 
 
 def workspace_customers(scope: Scope) -> list[str]:
@@ -50,18 +44,19 @@ def workspace_customers(scope: Scope) -> list[str]:
 
 
 def load_inputs(scope: Scope, customer_ids: Sequence[str], taxes: TaxBook | None = None) -> BillingInputs:
-    ws = scope.workspace_id
+    ws, conn = scope.workspace_id, scope.conn
     cust: dict[str, dict[str, Any]] = {}
     subs: list[Any] = []
-    for chunk in _chunks(list(customer_ids)):
-        cust.update({r.id: dict(r._mapping) for r in scope.conn.execute(
-            select(customers).where(customers.c.workspace_id == ws, customers.c.id.in_(chunk)))})
-        subs.extend(scope.conn.execute(select(subscriptions).where(
-            subscriptions.c.workspace_id == ws, subscriptions.c.customer_id.in_(chunk)).order_by(subscriptions.c.id)))
+    for chunk in chunked(list(customer_ids)):
+        cust.update({r.id: dict(r._mapping) for r in conn.execute(
+            select(customers).where(customers.c.workspace_id == ws, one_of(conn, customers.c.id, chunk)))})
+        subs.extend(conn.execute(select(subscriptions).where(
+            subscriptions.c.workspace_id == ws, one_of(conn, subscriptions.c.customer_id, chunk)
+        ).order_by(subscriptions.c.id)))
     phases: dict[str, list[Phase]] = {}
-    for chunk in _chunks([s.id for s in subs]):
-        for r in scope.conn.execute(select(subscription_phases).where(
-            subscription_phases.c.workspace_id == ws, subscription_phases.c.subscription_id.in_(chunk)
+    for chunk in chunked([s.id for s in subs]):
+        for r in conn.execute(select(subscription_phases).where(
+            subscription_phases.c.workspace_id == ws, one_of(conn, subscription_phases.c.subscription_id, chunk)
         ).order_by(subscription_phases.c.subscription_id, subscription_phases.c.seq)):
             phases.setdefault(r.subscription_id, []).append(
                 Phase(r.starts_at, r.ends_at, r.plan_version_id, r.quantity, r.trial))

@@ -35,6 +35,7 @@ from sqlalchemy import Engine, select, update
 
 from revbridge import audit
 from revbridge.billing import documents as docs
+from revbridge.billing.batch import prefer_custom_plans
 from revbridge.billing.difference import DocumentKind
 from revbridge.billing.documents import DocumentState, LineSource, NewDocument
 from revbridge.billing.inputs import BillingInputs, load_inputs, workspace_customers
@@ -124,6 +125,7 @@ def run_billing(
     as_of = check_aware(as_of or scope.now, "as_of")
     summary = RunSummary(run_id or new_id("run"), as_of)
     ids = sorted(customer_ids) if customer_ids is not None else _targets(scope, customer)
+    prefer_custom_plans(scope.conn)
     through = lock_customers(scope, ids)
     if not allow_backdated:
         _refuse_backdated(scope, through, as_of)
@@ -214,7 +216,7 @@ def _issue_batch(
     summary: RunSummary,
 ) -> None:
     """Write and finalise the run's new documents together (no grace period)."""
-    rows = docs.issue_documents(scope, batch, inputs.taxes, numbers)
+    rows = docs.issue_documents(scope, batch, inputs.taxes, numbers, locked=True)
     for doc, row in zip(batch, rows, strict=True):
         entry = {**_entry(doc, row["id"]), "number": row["number"],
                  "total": row["total"].quantize(quantum(doc.currency))}
@@ -289,6 +291,7 @@ def bill_workspace(
     as_of = check_aware(as_of or now, "as_of")
     with transaction(engine, workspace_id, actor, now) as scope:
         ids = _targets(scope, customer)
+        prefer_custom_plans(scope.conn)
         if not allow_backdated:
             _refuse_backdated(scope, lock_customers(scope, ids), as_of)
     summary = RunSummary(new_id("run"), as_of)

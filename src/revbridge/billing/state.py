@@ -7,6 +7,11 @@ a concurrent creator) and locked with one ``SELECT ... FOR UPDATE`` in customer 
 order, so two runs over overlapping customers cannot deadlock. SQLite's
 ``BEGIN IMMEDIATE`` already admits one writer at a time.
 
+Rows are created once per customer and then only locked: the lock reads each chunk's
+existing rows first and inserts only the missing ones, since a run over ten thousand
+customers whose rows all exist must cost one statement per chunk, not an insert of
+every row again.
+
 ``billed_through`` is the latest instant a finalised billing line fell due: a run as of
 an earlier instant is refused unless explicitly backdated.
 """
@@ -19,31 +24,44 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from revbridge.billing.batch import chunked, one_of
 from revbridge.billing.tables import billing_state
 from revbridge.scope import Scope
 
 __all__ = ["advance_billed_through", "advance_many", "lock_customers"]
 
-_CHUNK = 500
-
 
 def lock_customers(scope: Scope, customer_ids: Sequence[str]) -> dict[str, datetime | None]:
     """Lock the customers' state rows (creating them); returns each one's ``billed_through``."""
     ids = sorted(set(customer_ids))
-    insert = postgresql.insert if scope.conn.dialect.name == "postgresql" else sqlite.insert
     out: dict[str, datetime | None] = {}
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
-        rows = [{"workspace_id": scope.workspace_id, "customer_id": c, "updated_at": scope.now} for c in chunk]
-        scope.conn.execute(insert(billing_state).values(rows).on_conflict_do_nothing())
-        locked = scope.conn.execute(
-            select(billing_state.c.customer_id, billing_state.c.billed_through)
-            .where(billing_state.c.workspace_id == scope.workspace_id, billing_state.c.customer_id.in_(chunk))
-            .order_by(billing_state.c.customer_id)
-            .with_for_update()
-        )
-        out.update({r.customer_id: r.billed_through for r in locked})
+    for chunk in chunked(ids):
+        existing = _existing(scope, chunk)
+        missing = [c for c in chunk if c not in existing]
+        if missing:
+            insert = postgresql.insert if scope.conn.dialect.name == "postgresql" else sqlite.insert
+            scope.conn.execute(insert(billing_state).on_conflict_do_nothing(), [
+                {"workspace_id": scope.workspace_id, "customer_id": c, "updated_at": scope.now} for c in missing])
+        out.update(_locked(scope, chunk))
     return out
+
+
+def _existing(scope: Scope, chunk: Sequence[str]) -> set[str]:
+    """Which of ``chunk`` have a state row, without locking (the lock comes after the inserts)."""
+    c = billing_state.c
+    return set(scope.conn.execute(select(c.customer_id).where(
+        c.workspace_id == scope.workspace_id, one_of(scope.conn, c.customer_id, chunk))).scalars())
+
+
+def _locked(scope: Scope, chunk: Sequence[str]) -> dict[str, datetime | None]:
+    c = billing_state.c
+    rows = scope.conn.execute(
+        select(c.customer_id, c.billed_through)
+        .where(c.workspace_id == scope.workspace_id, one_of(scope.conn, c.customer_id, chunk))
+        .order_by(c.customer_id)
+        .with_for_update()
+    )
+    return {r.customer_id: r.billed_through for r in rows}
 
 
 def advance_billed_through(scope: Scope, customer_id: str, due: datetime, run_id: str | None = None) -> None:
