@@ -80,3 +80,44 @@ def test_dry_run_stores_nothing(usage_world: UsageWorld, event: Callable[..., An
     with usage_world.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(usage_events)).scalar_one() == 0
         assert conn.execute(select(func.count()).select_from(exceptions)).scalar_one() == 0
+
+
+def test_an_import_in_several_transactions_counts_each_batch_once(
+    usage_world: UsageWorld, event: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from revbridge.ingest import service
+
+    monkeypatch.setattr(service, "IMPORT_TRANSACTION_EVENTS", 3)  # commit every other batch of 2
+    lines = [json.dumps(event(id=f"g{n % 5}")) for n in range(9)] + ["{bad"]
+    path = tmp_path / "usage.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    yielded = list(usage_world.service.import_batches(usage_world.workspace_id, read_events(path, batch_size=2)))
+    assert [n for n, _ in yielded] == [2, 2, 2, 2, 2]
+    total = Counts()
+    for _, outcome in yielded:
+        total.add(outcome.counts)
+    assert (total.received, total.accepted, total.duplicate, total.rejected) == (10, 5, 4, 1)
+    with transaction(usage_world.engine, usage_world.workspace_id, "t") as scope:
+        assert counters(scope)[0]["received"] == 10
+        assert scope.conn.execute(select(func.count()).select_from(usage_events)).scalar_one() == 5
+
+
+def test_a_failed_import_keeps_what_it_committed(
+    usage_world: UsageWorld, event: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from revbridge.ingest import service
+
+    monkeypatch.setattr(service, "IMPORT_TRANSACTION_EVENTS", 2)
+    path = tmp_path / "usage.jsonl"
+    path.write_text("\n".join(json.dumps(event()) for _ in range(5)) + "\n")
+
+    def batches() -> Any:
+        yield from read_events(path, batch_size=2)
+        raise OSError("disk gone")
+
+    seen = []
+    with pytest.raises(OSError):
+        for n, _ in usage_world.service.import_batches(usage_world.workspace_id, batches()):
+            seen.append(n)
+    with usage_world.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(usage_events)).scalar_one() == sum(seen) == 4

@@ -128,3 +128,22 @@ def test_exceptions_table_counts_match_rejections(usage_world: UsageWorld, event
     usage_world.send([event(subject="ghost") for _ in range(3)])
     with usage_world.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(exceptions)).scalar_one() == 3
+
+
+def test_instants_written_in_bulk_read_back_as_the_column_type_writes_them() -> None:
+    from datetime import timezone
+
+    from revbridge.ingest.store import _sqlite_times
+    from revbridge.store.types import sqlite_instant
+
+    moments = [datetime(2025, 3, 1, 11, 0, 0, us, tzinfo=UTC) for us in (0, 1, 120, 500_000, 999_999)]
+    moments += [datetime(2025, 3, 1, 12, 0, tzinfo=timezone(timedelta(hours=2))), datetime(1, 1, 1, tzinfo=UTC)]
+    assert _sqlite_times(moments) == [sqlite_instant(m) for m in moments]
+    assert _sqlite_times([]) == []
+
+
+def test_a_checkpoint_after_writing_keeps_every_event(usage_world: UsageWorld, event: Callable[..., Any]) -> None:
+    usage_world.send([event() for _ in range(20)])
+    usage_world.service.checkpoint()  # SQLite: the log copied into the database; PostgreSQL: nothing to do
+    usage_world.service.checkpoint()
+    assert stored(usage_world) == 20

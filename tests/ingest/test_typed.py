@@ -218,3 +218,24 @@ def test_events_keep_their_order_when_the_paths_mix(make_event: Callable[..., di
     result = ingest_records(lines, rules=RULES, customer_of=CUSTOMERS.get, now=NOW)
     assert [e.extensions for e in result.accepted] == [{}, {"traceparent": "t"}, {}]
     assert result.accepted[0].digest == result.accepted[2].digest != result.accepted[1].digest
+
+
+def test_values_are_read_as_sent_by_every_meter_on_both_paths() -> None:
+    from revbridge.catalog.model import Aggregation, Filter, FilterOp, Meter
+    from revbridge.ingest import EventRules
+
+    rules = EventRules.from_meters([
+        Meter("total", "t", Aggregation.SUM, value_property="n"),
+        Meter("distinct", "t", Aggregation.UNIQUE_COUNT, value_property="n"),
+        Meter("peak", "t", Aggregation.MAX, value_property="m", filters=(Filter("n", FilterOp.EQ, ("1.50",)),)),
+    ])
+    body = (b'[{"specversion":"1.0","id":"a","source":"s","type":"t","subject":"acme",'
+            b'"time":"2025-03-01T11:00:00Z","data":{"n":7}},'
+            b'{"specversion":"1.0","id":"b","source":"s","type":"t","subject":"acme",'
+            b'"time":"2025-03-01T11:00:00Z","data":{"n":"1.50"}}]')
+    run = lambda: ingest_body(body, BATCH, rules=rules, customer_of=CUSTOMERS.get, now=NOW)
+    fast, precise = both(run)
+    assert fast == precise
+    result = run()
+    assert [e.id for e in result.accepted] == ["a"]
+    assert result.rejected[0].problems[0].field == "events[1].data.m"  # the filter saw 1.50 as sent

@@ -389,6 +389,7 @@ class _Checker:
         self.customer_of = customer_of
         self.limits = limits
         self.max_string = limits.max_string_length
+        self.max_properties = limits.max_data_properties
         self.earliest = now - limits.max_lateness
         self.latest = now + limits.max_future
 
@@ -444,7 +445,7 @@ class _Checker:
             return None
         found: list[_Found] = []
         value = event.data
-        data = self._data(None if value is UNSET else value, requirements, found)
+        data = self._data(None if value is UNSET else value, requirements, found, owned=True)
         if found or data is None:
             return None
         if moment.tzinfo is not UTC:
@@ -554,26 +555,33 @@ class _Checker:
         return requirements
 
     def _data(
-        self, value: Any, requirements: tuple[Requirement, ...], found: list[_Found]
+        self, value: Any, requirements: tuple[Requirement, ...], found: list[_Found], owned: bool = False
     ) -> dict[str, Any] | None:
+        """``data`` with each needed value as stored; ``owned`` says it may be changed in place.
+
+        A dict decoded for this check alone is owned; one the caller passed in is copied
+        before a value is replaced.
+        """
         if value is None:
             value = {}
         elif not isinstance(value, dict):
             found.append(("data", "expected a JSON object", _kind(value)))
             return None
-        if len(value) > self.limits.max_data_properties:
-            limit = self.limits.max_data_properties
-            found.append(("data", f"more than {limit} properties", len(value)))
-        data: dict[str, Any] = value
-        for requirement in requirements:
-            if requirement.applies(value):
+        if len(value) > self.max_properties:
+            found.append(("data", f"more than {self.max_properties} properties", len(value)))
+        kept: list[tuple[str, Any]] = []
+        for requirement in requirements:  # filters and values are read as sent, replaced only after
+            if requirement.always or requirement.applies(value):
                 given = value.get(requirement.property)
                 checked = self._needed(requirement, given)
                 if checked is _REFUSED:
                     found.append(("data." + requirement.property, self._refusal(requirement, given), given))
                 elif checked is not given:
-                    data = dict(value) if data is value else data
-                    data[requirement.property] = checked
+                    kept.append((requirement.property, checked))
+        if not kept:
+            return value
+        data: dict[str, Any] = value if owned else dict(value)
+        data.update(kept)
         return data
 
     def _needed(self, requirement: Requirement, value: Any) -> Any:
