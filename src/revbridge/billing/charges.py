@@ -75,16 +75,47 @@ UsageLookup = Callable[[str, Period], "Decimal | None"]
 
 @dataclass(frozen=True)
 class PlanTerms:
-    """A stored plan version as billing needs it: the plan and its prices' ids."""
+    """A stored plan version as billing needs it: the plan and its prices' ids.
+
+    It also remembers what does not depend on the customer: the rating of a fee for a
+    seat count and a line's description for a proration share are the same for every
+    subscription on the version, so a run over thousands of them computes each once.
+    The memo lives as long as this object, i.e. one load of the catalog.
+    """
 
     id: str
     version: int
     plan: Plan
     price_ids: Mapping[str, str] = field(default_factory=dict)
+    _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def label(self) -> str:
         return f"{self.plan.code} v{self.version}"
+
+    def fee_line(self, price: Price, units: int, currency: str, rounding: str) -> ChargeLine:
+        """``rate_price`` of a fee for ``units`` (seats, or 1), rated once per version."""
+        key = ("fee", price.code, units, currency, rounding)
+        line = self._memo.get(key)
+        if line is None:
+            line = self._memo[key] = rate_price(price, Decimal(units), currency, self.label, rounding=rounding)
+        return line  # type: ignore[no-any-return]
+
+    def prorated(self, amount: Decimal, share: Share, currency: str, rounding: str) -> Decimal:
+        """``prorate``, once per fee and share (the result is rounded to the currency, so
+        equal amounts of another scale give the same figure)."""
+        key = ("prorate", amount, share, currency, rounding)
+        value = self._memo.get(key)
+        if value is None:
+            value = self._memo[key] = prorate(amount, share, currency, rounding=rounding)
+        return value  # type: ignore[no-any-return]
+
+    def describe(self, price_name: str, share: Share | None) -> str:
+        key = ("describe", price_name, share)
+        text = self._memo.get(key)
+        if text is None:
+            text = self._memo[key] = _describe(price_name, self, share)
+        return text  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -130,8 +161,12 @@ class Charge:
     rating: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
+@lru_cache(maxsize=4096)
 def stamp(moment: datetime) -> str:
-    """A compact UTC stamp for keys and correlation ids: ``20260201T000000Z``."""
+    """A compact UTC stamp for keys and correlation ids: ``20260201T000000Z``.
+
+    Cached: a run stamps the same few period bounds for every subscription.
+    """
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
@@ -194,10 +229,10 @@ def expected_charges(
                 f"subscription {terms.subscription_id}: plan {stored.label} has no price in "
                 f"{terms.currency} (it is priced in {stored.plan.currency})"
             )
+        first = grid_index(terms.billing_anchor, stored.plan.interval, terms.timezone, terms.started_at)
         for n, period, segment in _segments(terms, stored.plan.interval, phase, as_of):
             rated = _segment_charges(terms, stored, phase, period, segment, usage_of, as_of, rounding, basis)
             out.extend(rated)
-            first = grid_index(terms.billing_anchor, stored.plan.interval, terms.timezone, terms.started_at)
             groups.setdefault(period, (n - first + 1, []))[1].extend(rated)
     for period, (number, charges) in sorted(groups.items()):
         out.extend(_discounts(terms, period, number, charges, rounding))
@@ -230,9 +265,10 @@ def _segment_charges(
     rounding: str,
     basis: ProrationBasis,
 ) -> list[Charge]:
-    share = share_of(period, segment, basis=basis, tz=terms.timezone)
+    share = _share_of(period, segment, basis, terms.timezone)
     out: list[Charge] = []
     usage_lines: list[ChargeLine] = []
+    phase_corr = f"phase:{terms.subscription_id}:{stamp(phase.starts_at)}:{phase.plan_version_id}"
     for price in stored.plan.prices:
         if price.is_usage:
             if period.end > as_of:
@@ -247,19 +283,22 @@ def _segment_charges(
         due = period.start if price.timing is Timing.IN_ADVANCE else period.end
         if due > as_of:
             continue
-        quantity = Decimal(phase.quantity) if price.is_seat else ONE
-        line = rate_price(price, quantity, terms.currency, stored.label, rounding=rounding)
-        amount = prorate(line.amount, share, terms.currency, rounding=rounding)
-        corr = f"phase:{terms.subscription_id}:{stamp(phase.starts_at)}:{phase.plan_version_id}"
-        out.append(_charge(terms, stored, price, period, segment, due, line, amount, share, corr))
+        line = stored.fee_line(price, phase.quantity if price.is_seat else 1, terms.currency, rounding)
+        amount = stored.prorated(line.amount, share, terms.currency, rounding)
+        out.append(_charge(terms, stored, price, period, segment, due, line, amount, share, phase_corr))
     commitment = stored.plan.minimum_commitment
     if commitment is not None and period.end <= as_of:
         target = prorate(commitment, share, terms.currency, rounding=rounding)
         extra = commitment_true_up(usage_lines, target, terms.currency, stored.label, rounding=rounding)
         if extra is not None:
-            corr = f"phase:{terms.subscription_id}:{stamp(phase.starts_at)}:{phase.plan_version_id}"
-            out.append(_commitment(terms, stored, period, segment, extra, share, corr))
+            out.append(_commitment(terms, stored, period, segment, extra, share, phase_corr))
     return out
+
+
+@lru_cache(maxsize=4096)
+def _share_of(period: Period, segment: Period, basis: ProrationBasis, tz: str) -> Share:
+    """``share_of``, cached: subscriptions on the same grid share their segments."""
+    return share_of(period, segment, basis=basis, tz=tz)
 
 
 def _tiers(tiers: Sequence[TierLine]) -> list[dict[str, Any]]:
@@ -318,7 +357,7 @@ def _charge(
         quantity=line.quantity,
         unit_price=line.unit_price if price.model is not PriceModel.FLAT else line.amount,
         amount=amount,
-        description=_describe(price.name or price.code, stored, share),
+        description=stored.describe(price.name or price.code, share),
         revenue_rule=price.revenue_rule,
         correlation_id=correlation_id,
         rating=_rating(line, share),

@@ -14,7 +14,7 @@ country of the zone is reverse-charged and needs no rate.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -153,12 +153,19 @@ def tax_customer(customer: Mapping[str, Any]) -> TaxCustomer:
 
 @dataclass
 class TaxBook:
-    """Every entity's tax rules in one workspace, loaded once per run."""
+    """Every entity's tax rules in one workspace, loaded once per run.
+
+    Profiles and checked customers are remembered for the book's life: a run taxes
+    thousands of documents for a handful of (entity, currency, customer location)
+    combinations. A refused check is not remembered, so it refuses every time.
+    """
 
     entities: dict[str, Any]
     rates: dict[str, tuple[TaxRate, ...]]
     zones: dict[str, frozenset[str]]
     engine: TaxEngine
+    _profiles: dict[tuple[str, str], TaxProfile] = field(default_factory=dict, repr=False)
+    _checked: dict[tuple[str, str, TaxCustomer], TaxProfile] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, scope: Scope, engine: TaxEngine | None = None) -> TaxBook:
@@ -175,6 +182,12 @@ class TaxBook:
         return self.entities[entity_id]
 
     def profile(self, entity_id: str, currency: str) -> TaxProfile:
+        found = self._profiles.get((entity_id, currency))
+        if found is None:
+            found = self._profiles[(entity_id, currency)] = self._profile(entity_id, currency)
+        return found
+
+    def _profile(self, entity_id: str, currency: str) -> TaxProfile:
         row = self.entities[entity_id]
         return TaxProfile(
             country=row.country,
@@ -188,6 +201,9 @@ class TaxBook:
 
     def check(self, entity_id: str, currency: str, customer: TaxCustomer) -> TaxProfile:
         """The profile, after making sure it has a rate for ``customer`` if one is owed."""
+        checked = self._checked.get((entity_id, currency, customer))
+        if checked is not None:
+            return checked
         profile = self.profile(entity_id, currency)
         if profile.treatment(customer) is TaxTreatment.TAXED:
             try:
@@ -198,6 +214,7 @@ class TaxBook:
                     f"legal entity {self.entities[entity_id].code}: no tax rate for customer country {where}; "
                     f"set one with `revbridge tax-rate set {self.entities[entity_id].code} {customer.country} RATE`"
                 ) from None
+        self._checked[(entity_id, currency, customer)] = profile
         return profile
 
     def tax(self, entity_id: str, currency: str, customer: TaxCustomer, amounts: Iterable[Decimal]) -> TaxResult:
