@@ -14,11 +14,15 @@ Figures, one per line as ``name: value unit``, for SQLite (a temporary file) and
 PostgreSQL (a throw-away database on 127.0.0.1:5432, created and dropped here):
 
     sqlite_billing_run_s, sqlite_second_run_s, pg_billing_run_s, pg_second_run_s
+
+plus the one-minute load average at the start and the end: other work on the machine
+moves the figures, so compare those taken in one run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 import uuid
@@ -143,6 +147,7 @@ def main() -> None:
     args = parser.parse_args()
     count = args.subscriptions or (500 if args.quick else 10_000)
     print(f"subscriptions: {count} count", flush=True)
+    print(f"load_average_start: {os.getloadavg()[0]:.2f} 1min", flush=True)  # figures vary with the machine's load
     with tempfile.TemporaryDirectory() as tmp:
         engine = open_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
         upgrade(engine)
@@ -161,6 +166,7 @@ def main() -> None:
         upgrade(engine)
         _measure(engine, "pg", count)
         engine.dispose()
+        print(f"load_average_end: {os.getloadavg()[0]:.2f} 1min", flush=True)
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import String, delete, func, select, type_coerce, update
 
 from revbridge import audit
-from revbridge.billing.batch import chunked, insert_many, one_of
+from revbridge.billing.batch import chunked, one_of
 from revbridge.billing.charges import Charge
 from revbridge.billing.difference import DocumentKind, IssuedCharge
 from revbridge.billing.numbering import NumberAllocator
@@ -179,8 +179,9 @@ def issue_documents(scope: Scope, new: Sequence[NewDocument], book: TaxBook, num
         lines.extend(doc_lines)
     if not rows:
         return rows
-    insert_many(scope.conn, documents, rows)
-    insert_many(scope.conn, document_lines, lines)
+    scope.conn.execute(documents.insert(), rows)
+    if lines:
+        scope.conn.execute(document_lines.insert(), lines)
     deliver_many(scope, [(f"{row['kind']}.finalized", row["id"], f"customer:{row['customer_id']}",
                           {"document_id": row["id"]}, row["legal_entity_id"]) for row in rows])
     from revbridge.payments.service import settle_many  # payments reads documents; imported late
@@ -436,7 +437,7 @@ def issued_charges(scope: Scope, customer_ids: Iterable[str]) -> dict[str, list[
                 document_lines.c.source == LineSource.BILLING.value,
             )
             .order_by(documents.c.customer_id, documents.c.finalized_at, documents.c.id, document_lines.c.seq)
-        )
+        ).all()  # fetched at once: row by row costs more than the rows themselves
         for r in rows:
             out[r.customer_id].append(IssuedCharge(_issued_charge(r, instants), r.document_id, kinds[r.doc_kind]))
     return out

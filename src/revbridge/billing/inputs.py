@@ -49,15 +49,15 @@ def load_inputs(scope: Scope, customer_ids: Sequence[str], taxes: TaxBook | None
     subs: list[Any] = []
     for chunk in chunked(list(customer_ids)):
         cust.update({r.id: dict(r._mapping) for r in conn.execute(
-            select(customers).where(customers.c.workspace_id == ws, one_of(conn, customers.c.id, chunk)))})
+            select(customers).where(customers.c.workspace_id == ws, one_of(conn, customers.c.id, chunk))).all()})
         subs.extend(conn.execute(select(subscriptions).where(
             subscriptions.c.workspace_id == ws, one_of(conn, subscriptions.c.customer_id, chunk)
-        ).order_by(subscriptions.c.id)))
+        ).order_by(subscriptions.c.id)).all())
     phases: dict[str, list[Phase]] = {}
     for chunk in chunked([s.id for s in subs]):
         for r in conn.execute(select(subscription_phases).where(
             subscription_phases.c.workspace_id == ws, one_of(conn, subscription_phases.c.subscription_id, chunk)
-        ).order_by(subscription_phases.c.subscription_id, subscription_phases.c.seq)):
+        ).order_by(subscription_phases.c.subscription_id, subscription_phases.c.seq)).all():
             phases.setdefault(r.subscription_id, []).append(
                 Phase(r.starts_at, r.ends_at, r.plan_version_id, r.quantity, r.trial))
     granted = coupons_by_subscription(scope, [s.id for s in subs])
