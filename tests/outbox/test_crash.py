@@ -29,6 +29,7 @@ pytestmark = pytest.mark.postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 JOBS = 300
+STARTUP_SECONDS = 8.0  # a loaded 2-core machine needs a while to import and start a worker
 AGGREGATES = 30
 
 
@@ -62,6 +63,7 @@ def test_kill_9_at_random_moments_loses_nothing_and_lands_every_effect_once(
 
     rng = random.Random(20260301)
     workers = [_spawn(pg_url, table) for _ in range(3)]
+    born = [time.monotonic()] * len(workers)
     kills = 0
     deadline = time.monotonic() + 45
     try:
@@ -73,7 +75,10 @@ def test_kill_9_at_random_moments_loses_nothing_and_lands_every_effect_once(
                 workers[victim].wait()
                 kills += 1
                 workers[victim] = _spawn(pg_url, table)
+                born[victim] = time.monotonic()
     finally:
+        # a worker started a moment ago may not have installed its SIGTERM handler yet
+        time.sleep(max(0.0, max(born) + STARTUP_SECONDS - time.monotonic()))
         for proc in workers:
             proc.send_signal(signal.SIGTERM)
         for proc in workers:
@@ -90,8 +95,10 @@ def test_kill_9_at_random_moments_loses_nothing_and_lands_every_effect_once(
         done_keys = set(conn.execute(select(outbox_jobs.c.key).where(
             outbox_jobs.c.workspace_id == workspace_id, outbox_jobs.c.state == "done")).scalars())
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        effects = conn.execute(f"SELECT key, aggregate, job_id, deliveries, seq FROM {table}").fetchall()
-        conn.execute(f"DROP TABLE {table}")
+        try:
+            effects = conn.execute(f"SELECT key, aggregate, job_id, deliveries, seq FROM {table}").fetchall()
+        finally:
+            conn.execute(f"DROP TABLE {table}")
 
     assert kills >= 3
     assert states == {"done": JOBS}, states  # nothing lost, nothing left running or dead
