@@ -130,4 +130,4 @@ def api_key(engine: Engine) -> Callable[..., str]:
 
 
 
-from tests.books import books  # noqa: E402,F401  (fixture shared by payments, ledger and Odoo delivery tests)
+from tests.books import books  # noqa: F401  (fixture shared by payments, ledger and Odoo delivery tests)

@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 
-_context: ContextVar[dict[str, Any]] = ContextVar("revbridge_log_context", default={})
+_context: ContextVar[dict[str, Any]] = ContextVar("revbridge_log_context", default={})  # noqa: B039 - never mutated, only replaced
 
 
 def new_correlation_id() -> str:

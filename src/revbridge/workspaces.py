@@ -166,7 +166,7 @@ def _event_types(value: Any) -> list[str]:
 def _odoo_section(value: Any) -> dict[str, Any]:
     """The section itself is checked against the secrets by ``revbridge odoo configure``."""
     if not isinstance(value, dict):
-        raise ValueError("an [odoo] section as a table")
+        raise TypeError("an [odoo] section as a table")
     return value
 
 

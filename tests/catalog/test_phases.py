@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from hypothesis import given
@@ -66,7 +67,7 @@ def test_phases_tile_time_from_start_to_end(offsets: list[int], cancel: bool, tr
     trial_end = START + timedelta(days=trial_days) if trial_days else None
     phases = derive_phases(amendments, trial_end)
     assert phases[0].starts_at == START
-    for a, b in zip(phases, phases[1:], strict=False):
+    for a, b in pairwise(phases):
         assert a.ends_at == b.starts_at and a.starts_at < a.ends_at  # no gap, no overlap, none empty
     assert (phases[-1].ends_at is not None) == (cancel and bool(offsets))
     for a in amendments[1:]:

@@ -20,7 +20,7 @@ def revbridge(tmp_path: Path) -> Runner:
         full_env.update({"COLUMNS": "160", "NO_COLOR": "1", **(env or {})})
         return subprocess.run(
             [sys.executable, "-m", "revbridge", *args],
-            cwd=cwd or tmp_path, env=full_env, capture_output=True, text=True, timeout=120,
+            cwd=cwd or tmp_path, env=full_env, capture_output=True, text=True, timeout=120, check=False,
         )
 
     return run

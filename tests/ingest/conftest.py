@@ -34,7 +34,7 @@ def make_event() -> Callable[..., dict[str, Any]]:
     counter = iter(range(1_000_000))
 
     def make(**overrides: Any) -> dict[str, Any]:
-        event: dict[str, Any] = {
+        made: dict[str, Any] = {
             "specversion": "1.0",
             "id": f"evt-{next(counter)}",
             "source": "//api.example.com",
@@ -45,10 +45,10 @@ def make_event() -> Callable[..., dict[str, Any]]:
         }
         for key, value in overrides.items():
             if value is None:
-                event.pop(key, None)
+                made.pop(key, None)
             else:
-                event[key] = value
-        return event
+                made[key] = value
+        return made
 
     return make
 
@@ -69,4 +69,4 @@ def ingest() -> Callable[..., IngestResult]:
     return run
 
 
-from tests.ingest.store_fixtures import event, usage_world  # noqa: E402,F401  (store-backed fixtures)
+from tests.ingest.store_fixtures import event, usage_world  # noqa: F401  (store-backed fixtures)

@@ -10,7 +10,6 @@ from revbridge.api.app import create_app
 from revbridge.config import Settings
 from revbridge.outbox.sinks import build_registry
 from revbridge.outbox.worker import Worker
-
 from tests.books import Books
 
 

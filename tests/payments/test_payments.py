@@ -9,7 +9,6 @@ import pytest
 from revbridge.billing.documents import get_document
 from revbridge.errors import ConflictError, ValidationError
 from revbridge.payments.service import balance, payment_status, record_payment, record_refund
-
 from tests.books import Books
 
 

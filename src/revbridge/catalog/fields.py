@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from revbridge.domain.money import check_currency
-from revbridge.errors import Problem
+from revbridge.errors import Problem, ValidationError
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -40,7 +40,7 @@ class Checker:
     def currency(self, field: str, value: Any) -> None:
         try:
             check_currency(value, field)
-        except Exception:
+        except ValidationError:
             self.fail(field, "not an ISO 4217 currency code", value)
 
     def country(self, field: str, value: Any) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
+from itertools import pairwise
 
 from revbridge.errors import ConflictError
 
@@ -60,7 +61,7 @@ def _check_order(amendments: Sequence[Amendment]) -> list[Amendment]:
             "a change cannot take effect before the subscription starts",
             first.effective_at.isoformat() if first else None,
         )
-    for prev, cur in zip(ordered, ordered[1:], strict=False):
+    for prev, cur in pairwise(ordered):
         if cur.kind is AmendmentKind.START:
             raise ConflictError("kind", "a subscription starts only once")
         if cur.effective_at == prev.effective_at:

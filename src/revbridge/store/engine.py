@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from revbridge.errors import ValidationError
 
@@ -30,7 +31,7 @@ def open_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     try:
         parsed = make_url(url)
-    except Exception:
+    except (ArgumentError, ValueError, TypeError):
         raise ValidationError("database_url", "not a database URL", url) from None
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
