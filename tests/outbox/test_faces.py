@@ -117,3 +117,18 @@ def test_jobs_cli(cli: Callable[..., Any], engine: Engine, jobs: Jobs) -> None:
     assert json.loads(replayed.stdout) == {"replayed": ids[:2], "count": 2}
     assert json.loads(cli("jobs", "retry", str(ids[0]), "--json", "-w", name).stdout)["state"] == "pending"
     assert "replayed 0 job(s)" in cli("jobs", "replay", "--kind", "nothing", "-w", name).stdout
+
+
+def test_dead_jobs_show_in_the_exceptions_list(engine: Any, workspace: str, scope_in: Any) -> None:
+    from revbridge.ingest import quarantine
+    from revbridge.outbox import enqueue
+    from revbridge.outbox.tables import outbox_jobs
+
+    with scope_in(workspace) as scope:
+        enqueue(scope, "invoice.finalized", "k-1", "customer:c", {"document_id": "d"}, sink="odoo")
+        scope.conn.execute(outbox_jobs.update().values(state="dead", last_error="permanent: no tax mapped"))
+    with scope_in(workspace) as scope:
+        page = quarantine.with_dead_jobs(scope, quarantine.list_exceptions(scope), "open", None)
+        assert [(r["reason"], r["problems"][0]["reason"]) for r in page.rows] == [
+            ("dead_job", "permanent: no tax mapped")]
+        assert quarantine.with_dead_jobs(scope, quarantine.list_exceptions(scope, "replayed"), "replayed", None).rows == []

@@ -155,7 +155,8 @@ def exc_list(state: str | None = typer.Option("open", "--state"), reason: str | 
              limit: int = typer.Option(100, "--limit"), workspace: str = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
     """Refused inputs, with why."""
     with in_workspace(workspace) as scope:
-        rows = quarantine.list_exceptions(scope, state, reason, limit).rows
+        page = quarantine.list_exceptions(scope, state, None if reason == "dead_job" else reason, limit)
+        rows = quarantine.with_dead_jobs(scope, page, state, reason).rows
     for row in rows:
         row["why"] = "; ".join(f"{p['field']}: {p['reason']}" for p in row["problems"])
     emit(rows, as_json, "exceptions", [*EXC_COLUMNS, "why"])

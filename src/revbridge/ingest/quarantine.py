@@ -40,6 +40,20 @@ def list_exceptions(scope: Scope, state: str | None = "open", reason: str | None
     return ExceptionPage([_view(r) for r in rows], encode_cursor(rows[-1].id) if more else None)
 
 
+def with_dead_jobs(scope: Scope, page: ExceptionPage, state: str | None, reason: str | None) -> ExceptionPage:
+    """The first page of open exceptions also shows dead outbox jobs: both need a person.
+
+    Dead jobs are not copied into the queue (the job is the record); they are listed
+    here with ``reason`` ``dead_job`` and fixed with ``revbridge jobs retry|replay``.
+    """
+    if state not in (None, "open") or reason not in (None, "dead_job"):
+        return page
+    from revbridge.outbox.replay import dead_job_exceptions  # the outbox reads ingest's tables too
+
+    rows = [] if reason == "dead_job" else list(page.rows)
+    return ExceptionPage(rows + dead_job_exceptions(scope), page.next_cursor)
+
+
 def get_exception(scope: Scope, exc_id: str) -> dict[str, Any]:
     row = scope.conn.execute(
         select(exceptions).where(exceptions.c.workspace_id == scope.workspace_id, exceptions.c.id == exc_id)

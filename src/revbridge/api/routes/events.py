@@ -130,7 +130,9 @@ def late(request: Request, who: Caller, customer: str | None = None) -> Any:
 def list_exceptions(request: Request, who: Caller, state: str | None = "open", reason: str | None = None,
                     limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None) -> Any:
     with acting(request, who, *READERS) as scope:
-        page = quarantine.list_exceptions(scope, state, reason, limit, cursor)
+        page = quarantine.list_exceptions(scope, state, None if reason == "dead_job" else reason, limit, cursor)
+        if cursor is None:  # dead jobs ride along on the first page
+            page = quarantine.with_dead_jobs(scope, page, state, reason)
     return Answer({"data": page.rows, "next_cursor": page.next_cursor})
 
 
