@@ -22,19 +22,14 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
-from revbridge.store.tables import metadata
+from revbridge.store.tables import metadata, workspace_column
 from revbridge.store.types import Amount, JSONDoc, UTCDateTime
-
-
-def _workspace() -> Column[str]:
-    return Column("workspace_id", String(40), ForeignKey("workspaces.id"), nullable=False)
-
 
 billing_runs = Table(
     "billing_runs",
     metadata,
     Column("id", String(40), primary_key=True),
-    _workspace(),
+    workspace_column(),
     Column("as_of", UTCDateTime(), nullable=False),
     Column("customer_id", String(40)),
     Column("allow_backdated", Boolean(), nullable=False),
@@ -57,7 +52,7 @@ documents = Table(
     "documents",
     metadata,
     Column("id", String(40), primary_key=True),
-    _workspace(),
+    workspace_column(),
     Column("kind", String(16), nullable=False),
     Column("state", String(16), nullable=False),
     Column("source", String(16), nullable=False),
@@ -88,7 +83,7 @@ document_lines = Table(
     "document_lines",
     metadata,
     Column("id", String(40), primary_key=True),
-    _workspace(),
+    workspace_column(),
     Column("document_id", String(40), ForeignKey("documents.id"), nullable=False),
     Column("seq", Integer(), nullable=False),
     Column("source", String(16), nullable=False),
@@ -131,7 +126,7 @@ tax_rates = Table(
     "tax_rates",
     metadata,
     Column("id", String(40), primary_key=True),
-    _workspace(),
+    workspace_column(),
     Column("legal_entity_id", String(40), ForeignKey("legal_entities.id"), nullable=False),
     Column("country", String(2), nullable=False),
     Column("region", String(16), nullable=False),
@@ -155,7 +150,7 @@ coupons = Table(
     "coupons",
     metadata,
     Column("id", String(40), primary_key=True),
-    _workspace(),
+    workspace_column(),
     Column("subscription_id", String(40), ForeignKey("subscriptions.id"), nullable=False),
     Column("code", String(64), nullable=False),
     Column("duration", String(16), nullable=False),

@@ -32,7 +32,8 @@ metadata = MetaData(
 )
 
 
-def _workspace() -> Column[str]:
+def workspace_column() -> Column[str]:
+    """The ``workspace_id`` every row but a workspace's carries (principle 7)."""
     return Column("workspace_id", String(40), ForeignKey("workspaces.id"), nullable=False)
 
 
@@ -53,7 +54,7 @@ api_keys = Table(
     "api_keys",
     metadata,
     Column("id", String(40), primary_key=True),
-    _workspace(),
+    workspace_column(),
     Column("name", String(100), nullable=False),
     Column("role", String(20), nullable=False),
     Column("prefix", String(20), nullable=False),
@@ -67,7 +68,7 @@ legal_entities = Table(
     "legal_entities",
     metadata,
     Column("id", String(40), primary_key=True),
-    _workspace(),
+    workspace_column(),
     Column("code", String(64), nullable=False),
     Column("name", String(200), nullable=False),
     Column("currency", String(3), nullable=False),
@@ -84,7 +85,7 @@ customers = Table(
     "customers",
     metadata,
     Column("id", String(40), primary_key=True),
-    _workspace(),
+    workspace_column(),
     Column("key", String(128), nullable=False),
     Column("name", String(200), nullable=False),
     Column("email", String(320)),
@@ -104,7 +105,7 @@ external_ids = Table(
     "external_ids",
     metadata,
     Column("id", String(40), primary_key=True),
-    _workspace(),
+    workspace_column(),
     Column("entity_type", String(32), nullable=False),
     Column("entity_id", String(40), nullable=False),
     Column("system", String(32), nullable=False),
@@ -118,7 +119,7 @@ meters = Table(
     "meters",
     metadata,
     Column("id", String(40), primary_key=True),
-    _workspace(),
+    workspace_column(),
     Column("code", String(64), nullable=False),
     Column("event_type", String(256), nullable=False),
     Column("definition", JSONDoc(), nullable=False),
@@ -133,7 +134,7 @@ plan_versions = Table(
     "plan_versions",
     metadata,
     Column("id", String(40), primary_key=True),
-    _workspace(),
+    workspace_column(),
     Column("plan_code", String(64), nullable=False),
     Column("version", Integer(), nullable=False),
     Column("currency", String(3), nullable=False),
@@ -149,7 +150,7 @@ prices = Table(
     "prices",
     metadata,
     Column("id", String(40), primary_key=True),
-    _workspace(),
+    workspace_column(),
     Column("plan_version_id", String(40), ForeignKey("plan_versions.id"), nullable=False),
     Column("code", String(64), nullable=False),
     Column("meter_code", String(64)),
@@ -161,7 +162,7 @@ subscriptions = Table(
     "subscriptions",
     metadata,
     Column("id", String(40), primary_key=True),
-    _workspace(),
+    workspace_column(),
     Column("customer_id", String(40), ForeignKey("customers.id"), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("billing_anchor", UTCDateTime(), nullable=False),
@@ -178,7 +179,7 @@ subscription_amendments = Table(
     "subscription_amendments",
     metadata,
     Column("id", String(40), primary_key=True),
-    _workspace(),
+    workspace_column(),
     Column("subscription_id", String(40), ForeignKey("subscriptions.id"), nullable=False),
     Column("kind", String(20), nullable=False),
     Column("effective_at", UTCDateTime(), nullable=False),
@@ -193,7 +194,7 @@ subscription_phases = Table(
     "subscription_phases",
     metadata,
     Column("id", String(40), primary_key=True),
-    _workspace(),
+    workspace_column(),
     Column("subscription_id", String(40), ForeignKey("subscriptions.id"), nullable=False),
     Column("seq", Integer(), nullable=False),
     Column("starts_at", UTCDateTime(), nullable=False),
@@ -221,7 +222,7 @@ audit_log = Table(
     "audit_log",
     metadata,
     Column("id", String(40), primary_key=True),
-    _workspace(),
+    workspace_column(),
     Column("seq", Integer(), nullable=False),
     Column("at", UTCDateTime(), nullable=False),
     Column("actor", String(128), nullable=False),
