@@ -2,7 +2,9 @@
 
 Random events (duplicates, other customers, other types, values on the period's edges)
 go through the real write path; the stored query must give what the reference gives
-over the deduplicated events, including events exactly on a period boundary.
+over the deduplicated events, including events exactly on a period boundary. The
+rollups are built at a random point, a random number of events at a time, so queries
+combine rollups, the events after their mark and the partial hours at the edges.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from sqlalchemy import delete
 from revbridge.catalog.versions import stored_meters
 from revbridge.domain.period import Period
 from revbridge.ingest import IngestLimits, UsageEvent, Window, aggregate
-from revbridge.ingest.meters import stored_events, usage_table
+from revbridge.ingest.meters import customer_quantity, stored_events, usage_table
+from revbridge.ingest.reference import quantity
+from revbridge.ingest.rollups import roll_up
 from revbridge.ingest.service import IngestService
-from revbridge.ingest.tables import usage_counters, usage_events
+from revbridge.ingest.tables import usage_counters, usage_events, usage_rollup_marks, usage_rollups
 from revbridge.scope import transaction
 
 from .store_fixtures import BATCH, UsageWorld
@@ -49,25 +53,37 @@ def as_event(spec: dict[str, Any]) -> dict[str, Any]:
             "subject": spec["subject"], "time": moment.isoformat(), "data": data}
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     specs=st.lists(event_st, max_size=40),
     start_hour=st.integers(0, HOURS),
     span=st.integers(1, HOURS),
     window=st.sampled_from([None, Window.HOUR, Window.DAY, Window.MONTH]),
     group=st.booleans(),
+    split=st.integers(0, 40),
+    chunk=st.one_of(st.none(), st.integers(1, 12)),
+    minutes=st.sampled_from([0, 0, 17]),
 )
 def test_stored_meters_match_the_reference(
-    usage_world: UsageWorld, specs: list[dict[str, Any]], start_hour: int, span: int, window: Window | None, group: bool
+    usage_world: UsageWorld, specs: list[dict[str, Any]], start_hour: int, span: int, window: Window | None, group: bool,
+    split: int, chunk: int | None, minutes: int,
 ) -> None:
     with usage_world.engine.begin() as conn:  # each example starts from no usage
-        conn.execute(delete(usage_events))
-        conn.execute(delete(usage_counters))
+        for table in (usage_events, usage_counters, usage_rollups, usage_rollup_marks):
+            conn.execute(delete(table))
     service = IngestService(usage_world.engine, IngestLimits(max_lateness=timedelta(days=3650)))
-    if specs:
-        body = msgspec.json.encode([as_event(s) for s in specs])
-        service.accept_body(usage_world.workspace_id, body, BATCH)
-    period = Period(BASE + timedelta(hours=start_hour), BASE + timedelta(hours=start_hour + span))
+    for part in (specs[:split], specs[split:]):
+        if part:
+            body = msgspec.json.encode([as_event(s) for s in part])
+            service.accept_body(usage_world.workspace_id, body, BATCH)
+        if chunk is None:
+            continue
+        while True:  # the first part rolled up in full, chunk by chunk; the second only in part
+            with usage_world.engine.begin() as conn:
+                read = roll_up(conn, usage_world.workspace_id, BASE, chunk)
+            if read < chunk or part is not specs[:split]:
+                break
+    period = Period(BASE + timedelta(hours=start_hour, minutes=minutes), BASE + timedelta(hours=start_hour + span))
     everything = Period(BASE - timedelta(days=1), BASE + timedelta(days=60))
     first_wins: dict[str, dict[str, Any]] = {}
     for spec in specs:  # what exactly-once keeps: the first event of every id
@@ -82,6 +98,9 @@ def test_stored_meters_match_the_reference(
             got = usage_table(scope.conn, scope.workspace_id, meter, period, None, window, group_by)
             assert got == expected, meter.code
             assert all(isinstance(v, Decimal) for v in got.values())
+            for cid in customer.values():
+                assert customer_quantity(scope.conn, scope.workspace_id, cid, meter, period) == quantity(
+                    meter, reference_events, period, cid), meter.code
         stored = list(stored_events(scope.conn, scope.workspace_id, "api.request", everything))
     assert len(stored) == sum(1 for s in first_wins.values() if s["type"] == "api.request")
 

@@ -13,7 +13,8 @@ from revbridge.domain.period import Period
 from revbridge.ingest import quarantine
 from revbridge.ingest.meters import SqlUsage, customer_quantity
 from revbridge.ingest.store import counters, late_usage
-from revbridge.ingest.tables import exceptions, usage_events
+from revbridge.ingest.tables import exceptions, usage_events, usage_rollup_marks
+from revbridge.ingest.upkeep import UsageUpkeep
 from revbridge.scope import transaction
 
 from .store_fixtures import UsageWorld
@@ -142,8 +143,14 @@ def test_instants_written_in_bulk_read_back_as_the_column_type_writes_them() -> 
     assert _sqlite_times([]) == []
 
 
-def test_a_checkpoint_after_writing_keeps_every_event(usage_world: UsageWorld, event: Callable[..., Any]) -> None:
+def test_an_upkeep_tick_rolls_up_and_checkpoints_keeping_every_event(
+    usage_world: UsageWorld, event: Callable[..., Any]
+) -> None:
     usage_world.send([event() for _ in range(20)])
-    usage_world.service.checkpoint()  # SQLite: the log copied into the database; PostgreSQL: nothing to do
-    usage_world.service.checkpoint()
+    upkeep = UsageUpkeep(usage_world.engine)
+    upkeep.tick()  # rollups built; SQLite: the log copied into the database; PostgreSQL: nothing more
+    upkeep.tick()
     assert stored(usage_world) == 20
+    with usage_world.engine.connect() as conn:
+        marks = set(conn.execute(select(usage_rollup_marks.c.through_id)).scalars())
+        assert marks == {conn.execute(select(func.max(usage_events.c.id))).scalar()}

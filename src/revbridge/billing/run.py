@@ -49,6 +49,7 @@ from revbridge.domain.money import quantum
 from revbridge.domain.period import Period, check_aware
 from revbridge.errors import ConflictError, PricingError
 from revbridge.ids import new_id
+from revbridge.ingest.rollups import roll_up_all
 from revbridge.ingest.usage import UsageSource
 from revbridge.scope import Scope, transaction, utcnow
 
@@ -289,6 +290,7 @@ def bill_workspace(
     """
     now = now or utcnow()
     as_of = check_aware(as_of or now, "as_of")
+    roll_up_all(engine, workspace_id, now)  # usage read from rollups, not month after month of events
     with transaction(engine, workspace_id, actor, now) as scope:
         ids = _targets(scope, customer)
         prefer_custom_plans(scope.conn)

@@ -27,8 +27,10 @@ from revbridge.ingest import quarantine
 from revbridge.ingest.meters import usage_table
 from revbridge.ingest.readers import ColumnMapping, read_events
 from revbridge.ingest.reference import Window
+from revbridge.ingest.rollups import roll_up_all
 from revbridge.ingest.service import IngestService, limits_from
 from revbridge.ingest.store import Counts, counters, late_usage
+from revbridge.scope import utcnow
 from revbridge.workspaces import find_workspace
 
 events_app = typer.Typer(help="Usage events: import files, counters.", no_args_is_help=True)
@@ -111,6 +113,18 @@ def stats(since: str | None = typer.Option(None, "--from"), until: str | None = 
     with in_workspace(workspace) as scope:
         rows = counters(scope, start.date() if start else None, end.date() if end else None)
     emit(rows, as_json, "events per day", ["day", "received", "accepted", "duplicate", "rejected"])
+
+
+@usage_app.command("rollup")
+def usage_rollup(workspace: str = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
+    """Bring the workspace's hourly rollups up to date (serve and billing runs do it themselves)."""
+    eng = engine()
+    with eng.connect() as conn:
+        ws_id = find_workspace(conn, workspace)["id"]
+    started = time.monotonic()
+    read = roll_up_all(eng, ws_id, utcnow())
+    elapsed = time.monotonic() - started
+    emit({"events_read": read, "seconds": round(elapsed, 2)}, as_json, "rollups", ["events_read", "seconds"])
 
 
 @usage_app.command("show")

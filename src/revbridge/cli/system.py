@@ -52,6 +52,10 @@ def serve(
 
         worker = Worker(engine(), build_registry(current), options=WorkerOptions(concurrency=current.workers))
         worker.start()
+    from revbridge.ingest.upkeep import UsageUpkeep
+
+    upkeep = UsageUpkeep(engine())  # rollups and SQLite's log, off the request path
+    upkeep.start()
     clock = None
     if current.billing_interval_minutes:  # billing is a function of now: safe on a timer
         from revbridge.billing.schedule import BillingClock
@@ -61,6 +65,7 @@ def serve(
     try:
         uvicorn.run(app, host=current.host, port=current.port, log_level=current.log_level.lower(), access_log=False)
     finally:
+        upkeep.stop()
         if clock is not None:
             clock.stop()
         if worker is not None:

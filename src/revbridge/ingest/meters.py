@@ -1,49 +1,49 @@
 """Meters over stored events: per customer and half-open period, by window and group.
 
-The database only selects (one workspace, one event type, a time range, optionally one
-customer, through the (workspace, customer, type, time) index); the folding is the
-reference implementation in ``ingest.reference``. So SQLite and PostgreSQL give the same
-answer by construction, exactly, in ``Decimal`` — a SQL ``SUM`` over text decimals on
-SQLite would go through floats. One customer's month is a short index range, which is
-what billing and drill-back ask for.
+A quantity is the meter's fold (``ingest.reference``) over the period's events, read in
+three parts that never overlap:
+
+* the whole UTC hours inside the period, from the rollups (``ingest.rollups``), which
+  cover every event up to their mark;
+* the events after that mark in those hours (the rollups have not seen them yet);
+* the events in the partial hours at the period's edges.
+
+The database only selects; partial aggregates combine in Python in ``Decimal``
+(``ingest.partials``), so SQLite and PostgreSQL give the same answer by construction,
+and a meter with no rollups yet (or a query grouped by other dimensions) is answered
+from the raw events alone, exactly the same, only slower.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import Connection, and_, select, update
 
-from revbridge.catalog.model import Meter
+from revbridge.catalog.model import Aggregation, Meter
 from revbridge.catalog.versions import stored_meters
 from revbridge.domain.period import Period
 from revbridge.ingest.envelope import UsageEvent
-from revbridge.ingest.reference import UsageKey, Window, aggregate, quantity
+from revbridge.ingest.partials import Partial, finish, group_of, value_key
+from revbridge.ingest.reference import UsageKey, Window, takes_part, window_start
 from revbridge.ingest.retention import check_not_purged, purged_before
+from revbridge.ingest.rollups import HOUR, covered, event_columns, event_of, group_from_text, hour_of
 from revbridge.ingest.store import dialect_insert
 from revbridge.ingest.tables import billed_periods, usage_events
 from revbridge.scope import Scope
 
 _FETCH_BATCH = 5000
-
-
-def _event(row: Any) -> UsageEvent:
-    doc = json.loads(row.payload, parse_float=Decimal)
-    return UsageEvent(
-        source=row.source, id=row.event_id, type=row.type, subject=doc.get("subject", ""),
-        customer_id=row.customer_id, time=row.time, data=doc.get("data") or {}, extensions={},
-        digest=row.digest, payload=row.payload,
-    )
+Pieces = dict[tuple[UsageKey, str], Partial]  # (key, value_key) -> partial aggregate
 
 
 def stored_events(
-    conn: Connection, workspace_id: str, event_type: str, period: Period, customer_id: str | None = None
+    conn: Connection, workspace_id: str, event_type: str, period: Period, customer_id: str | None = None,
+    after_id: int | None = None,
 ) -> Iterator[UsageEvent]:
-    """The stored events of one type in ``[period.start, period.end)``, decoded, streamed."""
+    """The stored events of one type in ``[period.start, period.end)`` (with ``id > after_id``
+    when given), decoded, streamed."""
     where = [
         usage_events.c.workspace_id == workspace_id,
         usage_events.c.type == event_type,
@@ -52,15 +52,20 @@ def stored_events(
     ]
     if customer_id is not None:
         where.append(usage_events.c.customer_id == customer_id)
-    columns = [usage_events.c[n] for n in ("source", "event_id", "type", "customer_id", "time", "digest", "payload")]
-    result = conn.execute(select(*columns).where(and_(*where)).execution_options(yield_per=_FETCH_BATCH))
+    if after_id is not None:
+        where.append(usage_events.c.id > after_id)
+    result = conn.execute(select(*event_columns()).where(and_(*where)).execution_options(yield_per=_FETCH_BATCH))
     for row in result:
-        yield _event(row)
+        yield event_of(row)
 
 
 def customer_quantity(conn: Connection, workspace_id: str, customer_id: str, meter: Meter, period: Period) -> Decimal | None:
     """One customer's quantity of ``meter`` over ``period`` (see ``reference.quantity``)."""
-    return quantity(meter, stored_events(conn, workspace_id, meter.event_type, period, customer_id), period, customer_id)
+    pieces = _pieces(conn, workspace_id, meter, period, customer_id, None, None)
+    total = finish(meter, ((value, partial) for (_, value), partial in pieces.items()))
+    if total is None and meter.aggregation not in (Aggregation.MAX, Aggregation.LATEST):
+        return Decimal(0)
+    return total
 
 
 def usage_table(
@@ -73,8 +78,70 @@ def usage_table(
     group_by: Sequence[str] | None = None,
 ) -> dict[UsageKey, Decimal]:
     """Quantities per (customer, group values, window start) over ``period``."""
-    events = stored_events(conn, workspace_id, meter.event_type, period, customer_id)
-    return aggregate(meter, events, period, window=window, group_by=group_by)
+    dimensions = None if group_by is None or tuple(group_by) == meter.group_by else tuple(group_by)
+    by_key: dict[UsageKey, list[tuple[str, Partial]]] = {}
+    for (key, value), partial in _pieces(conn, workspace_id, meter, period, customer_id, window, dimensions).items():
+        by_key.setdefault(key, []).append((value, partial))
+    table: dict[UsageKey, Decimal] = {}
+    for key, pieces in by_key.items():
+        quantity = finish(meter, pieces)
+        if quantity is not None:
+            table[key] = quantity
+    return table
+
+
+def _pieces(
+    conn: Connection, workspace_id: str, meter: Meter, period: Period, customer_id: str | None,
+    window: Window | None, dimensions: tuple[str, ...] | None,
+) -> Pieces:
+    """The period's partial aggregates per key: rollups for the whole hours they cover,
+    raw events for the rest (see the module's docstring)."""
+    pieces: Pieces = {}
+    first, last = _ceil_hour(period.start), hour_of(period.end)
+    found = covered(conn, workspace_id, meter, (first, last), customer_id) if (
+        dimensions is None and first < last) else None
+
+    def raw(span: Period, after_id: int | None = None) -> None:
+        events = stored_events(conn, workspace_id, meter.event_type, span, customer_id, after_id)
+        _add_events(pieces, meter, events, window, dimensions)
+
+    if found is None:
+        raw(period)
+        return pieces
+    through, rows = found
+    for customer, hour, group, value, partial in rows:
+        key = UsageKey(customer, group_from_text(group), None if window is None else window_start(hour, window))
+        mine = pieces.get((key, value))
+        if mine is None:
+            pieces[(key, value)] = partial
+        else:
+            mine.merge(partial)
+    raw(Period(first, last), after_id=through)
+    if period.start < first:
+        raw(Period(period.start, first))
+    if last < period.end:
+        raw(Period(last, period.end))
+    return pieces
+
+
+def _add_events(
+    pieces: Pieces, meter: Meter, events: Iterable[UsageEvent], window: Window | None,
+    dimensions: tuple[str, ...] | None,
+) -> None:
+    for event in events:
+        if not takes_part(meter, event):
+            continue
+        key = UsageKey(event.customer_id, group_of(meter, event, dimensions),
+                       None if window is None else window_start(event.time, window))
+        partial = pieces.get((key, value_key(meter, event)))
+        if partial is None:
+            partial = pieces[(key, value_key(meter, event))] = Partial()
+        partial.add_event(meter, event)
+
+
+def _ceil_hour(moment: datetime) -> datetime:
+    floor = hour_of(moment)
+    return floor if floor == moment else floor + HOUR
 
 
 class SqlUsage:
@@ -110,7 +177,7 @@ class SqlUsage:
                 usage_events.c.type.in_(sorted(set(types.values()))),
                 usage_events.c.time >= period.start,
                 usage_events.c.time < period.end,
-                usage_events.c.late.is_(True),
+                usage_events.c.late,  # as the partial index on late events reads
             )
             .values(late=False)
         )

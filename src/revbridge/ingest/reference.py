@@ -124,16 +124,18 @@ def group_value(data: dict[str, Any], name: str) -> str | None:
     return str(value)
 
 
+def takes_part(meter: Meter, event: UsageEvent) -> bool:
+    """Whether ``event`` counts for ``meter`` at all, whatever the period: its type, the
+    meter's filters, and (for all but count) a value present."""
+    if event.type != meter.event_type or not all(f.matches(event.data) for f in meter.filters):
+        return False
+    return meter.aggregation is Aggregation.COUNT or event.data.get(meter.value_property or "") is not None
+
+
 def _selected(meter: Meter, events: Iterable[UsageEvent], period: Period) -> Iterable[UsageEvent]:
-    needs_value = meter.aggregation is not Aggregation.COUNT
     for event in events:
-        if event.type != meter.event_type or event.time not in period:
-            continue
-        if not all(f.matches(event.data) for f in meter.filters):
-            continue
-        if needs_value and event.data.get(meter.value_property or "") is None:
-            continue
-        yield event
+        if event.time in period and takes_part(meter, event):
+            yield event
 
 
 def _fold(meter: Meter, events: list[UsageEvent]) -> Decimal:
@@ -143,11 +145,11 @@ def _fold(meter: Meter, events: list[UsageEvent]) -> Decimal:
         return Decimal(len(events))
     prop = meter.value_property or ""
     if aggregation is Aggregation.UNIQUE_COUNT:
-        return Decimal(len({_key_text(e.data[prop]) for e in events}))
+        return Decimal(len({key_text(e.data[prop]) for e in events}))
     if aggregation is Aggregation.LATEST:
         last = max(events, key=lambda e: (e.time, e.source, e.id))
-        return _number(last.data[prop])
-    values = [_number(e.data[prop]) for e in events]
+        return number(last.data[prop])
+    values = [number(e.data[prop]) for e in events]
     if aggregation is Aggregation.MAX:
         return max(values)
     total = Decimal(0)
@@ -156,7 +158,7 @@ def _fold(meter: Meter, events: list[UsageEvent]) -> Decimal:
     return total
 
 
-def _number(value: Any) -> Decimal:
+def number(value: Any) -> Decimal:
     if isinstance(value, Decimal):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
@@ -164,7 +166,7 @@ def _number(value: Any) -> Decimal:
     raise TypeError(f"expected a Decimal quantity, got {type(value).__name__}")
 
 
-def _key_text(value: Any) -> str:
+def key_text(value: Any) -> str:
     if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
         return str(value)
     raise TypeError(f"expected a string or integer to count, got {type(value).__name__}")

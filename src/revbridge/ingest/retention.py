@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 
 from revbridge.errors import ConflictError
+from revbridge.ingest.rollups import forget_before
 from revbridge.ingest.tables import usage_events
 from revbridge.scope import Scope
 from revbridge.store.tables import workspaces
@@ -33,6 +34,7 @@ def purge_expired(scope: Scope, dry_run: bool = False) -> dict[str, Any]:
     count = int(scope.conn.execute(select(func.count()).select_from(usage_events).where(where)).scalar_one())
     if not dry_run and count:
         scope.conn.execute(delete(usage_events).where(where))
+        forget_before(scope.conn, scope.workspace_id, cutoff)
         previous = purged_before(scope)
         if previous is None or cutoff > previous:
             settings[WATERMARK] = cutoff.isoformat()

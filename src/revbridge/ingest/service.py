@@ -59,7 +59,6 @@ class IngestService:
         self.clock = clock  # "now" for the lateness and future windows; the demo runs on a fixed clock
         self._caches: dict[str, _WorkspaceCache] = {}
         self._lock = threading.Lock()
-        self._checkpointing = threading.Lock()
 
     # --- caches -------------------------------------------------------------------
 
@@ -116,27 +115,6 @@ class IngestService:
             return found
 
         return lookup
-
-    def checkpoint(self) -> None:
-        """Copy SQLite's write-ahead log into the database, off the request path.
-
-        A commit of a batch with random event ids appends thousands of index pages to
-        the log; left to SQLite, the commit that crosses ``wal_autocheckpoint`` copies
-        them into the database and syncs it, inside whichever request crossed the mark.
-        Called once an answer is sent, a passive checkpoint does that work while the
-        next batch arrives and keeps the log short, so commits seldom cross the mark.
-        One at a time, never waiting for a lock; nothing to do on PostgreSQL.
-        """
-        if self.engine.dialect.name != "sqlite" or not self._checkpointing.acquire(blocking=False):
-            return
-        try:
-            raw = self.engine.raw_connection()  # no BEGIN: a checkpoint runs outside transactions
-            try:
-                raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
-            finally:
-                raw.close()
-        finally:
-            self._checkpointing.release()
 
     # --- write paths --------------------------------------------------------------
 

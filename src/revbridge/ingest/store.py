@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from revbridge.errors import Problem
 from revbridge.ids import new_id
 from revbridge.ingest.envelope import IngestResult, UsageEvent
+from revbridge.ingest.rollups import hold_ingest_share
 from revbridge.ingest.tables import billed_periods, exceptions, usage_counters, usage_events
 from revbridge.scope import Scope
 from revbridge.store.types import sqlite_instant
@@ -146,6 +147,7 @@ def _insert_new(
     if not events:
         return {}, {}
     late = _late_flags(scope, events)
+    hold_ingest_share(scope.conn)  # the rollup builder waits for this transaction (PostgreSQL)
     if scope.conn.dialect.name == "sqlite":
         return _insert_sqlite(scope, events, late)
     columns = ("source", "event_id", "type", "customer_id", "time", "digest", "payload", "late")

@@ -3,8 +3,15 @@
 ``usage_events`` keeps every accepted event's canonical payload, for replay and for the
 drill-back from an invoice line to its events. Its dedup key is (workspace, source, id)
 and nothing wider, since the narrower the unique index the faster random ids insert.
-Meters read it through the (workspace, customer, type, time) index: one customer's
-month is a short index range, however many events the table holds.
+Its other index is time-major, (workspace, type, time, customer): live usage arrives
+near "now", so a batch's entries land on a few index pages at the end instead of one
+page per customer (a customer-major index costs a page write per event and customer).
+A partial index holds only the events flagged late, which billing clears per customer.
+
+Meters do not scan raw events month after month: ``usage_rollups`` keeps, per meter
+definition, customer, UTC hour and group, the partial aggregate of every event up to
+``usage_rollup_marks.through_id`` (see ``ingest.rollups``). A query reads the hours
+those cover and only the events after the mark and at the period's edges.
 """
 
 from __future__ import annotations
@@ -22,10 +29,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from revbridge.store.tables import metadata
-from revbridge.store.types import JSONDoc, UTCDateTime
+from revbridge.store.types import Amount, JSONDoc, UTCDateTime
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -44,7 +52,37 @@ usage_events = Table(
     Column("received_at", UTCDateTime(), nullable=False),
     Column("late", Boolean(), nullable=False),
     UniqueConstraint("workspace_id", "source", "event_id"),
-    Index(None, "workspace_id", "customer_id", "type", "time"),
+    Index(None, "workspace_id", "type", "time", "customer_id"),
+    Index("ix_usage_events_late", "workspace_id", "customer_id", "type", "time",
+          sqlite_where=text("late"), postgresql_where=text("late")),
+)
+
+usage_rollups = Table(
+    "usage_rollups",
+    metadata,
+    Column("workspace_id", String(40), ForeignKey("workspaces.id"), primary_key=True),
+    Column("meter_key", String(32), primary_key=True),  # rollups.meter_key: the aggregating definition
+    Column("customer_id", String(40), primary_key=True),
+    Column("hour", UTCDateTime(), primary_key=True),
+    Column("group_key", Text(), primary_key=True),  # JSON array of the group-by values
+    Column("value_key", Text(), primary_key=True),  # the counted value of a unique_count meter, else ""
+    Column("events", BigInteger(), nullable=False),
+    Column("total", Amount()),  # sum
+    Column("peak", Amount()),  # max
+    Column("latest_time", UTCDateTime()),
+    Column("latest_source", String(256)),
+    Column("latest_event_id", String(256)),
+    Column("latest_value", Amount()),
+)
+
+usage_rollup_marks = Table(
+    "usage_rollup_marks",
+    metadata,
+    Column("workspace_id", String(40), ForeignKey("workspaces.id"), primary_key=True),
+    Column("meter_key", String(32), primary_key=True),
+    Column("definition", JSONDoc(), nullable=False),
+    Column("through_id", BigInteger(), nullable=False),  # every event with id <= this is rolled up
+    Column("updated_at", UTCDateTime(), nullable=False),
 )
 
 usage_counters = Table(

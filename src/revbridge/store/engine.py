@@ -1,7 +1,7 @@
 """Open a database: SQLite (embedded default) or PostgreSQL, with each one's settings.
 
 SQLite gets WAL, ``synchronous=NORMAL``, a busy timeout, foreign keys, a 64 MB page
-cache and a checkpoint mark of 10,000 pages (40 MB of log), and every
+cache and a checkpoint mark of 100,000 pages (400 MB of log), and every
 transaction starts with ``BEGIN IMMEDIATE`` so the single writer is taken up front
 instead of failing on upgrade from a read lock. PostgreSQL URLs are driven by psycopg 3.
 """
@@ -15,6 +15,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from revbridge.errors import ValidationError
+from revbridge.store.types import sqlite_decimal_add, sqlite_decimal_max
+
+WAL_AUTOCHECKPOINT_PAGES = 100_000
 
 
 def normalise_url(url: str) -> str:
@@ -54,9 +57,13 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cur.execute("PRAGMA cache_size=-65536")
         # A batch of usage events with random ids dirties thousands of index pages, so
         # the default mark (1,000 pages) would make nearly every such commit checkpoint
-        # and sync in line; ingest checkpoints after answering (IngestService.checkpoint).
-        cur.execute("PRAGMA wal_autocheckpoint=10000")
+        # and sync in line; `serve` checkpoints in the background (ingest.upkeep), and
+        # this mark is the safety net for processes that do not.
+        cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         cur.close()
+        # Exact arithmetic over Amount text, for statements that combine amounts (rollups).
+        dbapi_conn.create_function("revbridge_dec_add", 2, sqlite_decimal_add, deterministic=True)
+        dbapi_conn.create_function("revbridge_dec_max", 2, sqlite_decimal_max, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact
 from typing import Any
 
 from sqlalchemy import JSON, Dialect, Numeric, String, Text
@@ -50,6 +50,26 @@ class Amount(TypeDecorator[Decimal]):
         if value is None:
             return None
         return Decimal(value)
+
+
+_EXACT = Context(prec=400, traps=[Inexact])
+
+
+def sqlite_decimal_add(a: str | None, b: str | None) -> str | None:
+    """``a + b`` over two Amount texts, exactly: SQLite's own ``+`` goes through floats.
+
+    Registered on every SQLite connection as ``revbridge_dec_add``; NULL is no value.
+    """
+    if a is None or b is None:
+        return a if b is None else b
+    return format(_EXACT.add(Decimal(a), Decimal(b)), "f")
+
+
+def sqlite_decimal_max(a: str | None, b: str | None) -> str | None:
+    """The greater of two Amount texts by value (``revbridge_dec_max``); NULL is no value."""
+    if a is None or b is None:
+        return a if b is None else b
+    return a if Decimal(a) >= Decimal(b) else b
 
 
 class UTCDateTime(TypeDecorator[datetime]):

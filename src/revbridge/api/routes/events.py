@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from revbridge.api.deps import ADMINS, READERS, acting, principal
@@ -71,13 +70,12 @@ async def post_events(request: Request, who: Caller) -> Any:
             answer["exception_id"] = exception_id
         return Answer(answer, status_code=exc.status, media_type=PROBLEM)
     data = {**outcome.counts.as_dict(), "late": outcome.late, "errors": outcome.errors}
-    after = BackgroundTask(service.checkpoint)  # runs once the answer is sent
     single = not content_type.split(";")[0].strip().lower().endswith("batch+json")
     if single and outcome.counts.rejected:
         return Answer({"type": "https://revbridge.dev/problems/events", "title": title_for(422), "status": 422,
                        "detail": "; ".join(f"{e['field']}: {e['reason']}" for e in outcome.errors), **data},
-                      status_code=422, media_type=PROBLEM, background=after)
-    return Answer(data, background=after)
+                      status_code=422, media_type=PROBLEM)
+    return Answer(data)
 
 
 @router.get("/events/stats")

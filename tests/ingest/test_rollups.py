@@ -1,0 +1,128 @@
+"""Rollups: built chunk by chunk, merged in the database, kept per meter definition.
+
+The property test crowds events into three hours, so chunks of one to three events
+merge into the same rollup rows again and again (sum, max, latest with ties, unique
+values), and checks every meter's quantity against the reference on both backends.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, func, select
+
+from revbridge.catalog.apply import apply_catalog
+from revbridge.catalog.spec import load_catalog
+from revbridge.catalog.versions import stored_meters
+from revbridge.domain.period import Period
+from revbridge.ingest import IngestLimits
+from revbridge.ingest.meters import customer_quantity
+from revbridge.ingest.reference import quantity
+from revbridge.ingest.retention import purge_expired
+from revbridge.ingest.rollups import meter_key, roll_up, roll_up_all
+from revbridge.ingest.service import IngestService
+from revbridge.ingest.tables import usage_counters, usage_events, usage_rollup_marks, usage_rollups
+from revbridge.scope import transaction
+from revbridge.workspaces import set_workspace_setting
+
+from .store_fixtures import BATCH, CATALOG, UsageWorld
+from .test_meters_sql import BASE, _usage_event, as_event, event_st
+
+crowded_st = event_st.map(lambda spec: {**spec, "hour": spec["hour"] % 3})
+
+
+def _reset(world: UsageWorld) -> None:
+    with world.engine.begin() as conn:
+        for table in (usage_events, usage_counters, usage_rollups, usage_rollup_marks):
+            conn.execute(delete(table))
+
+
+def _send(world: UsageWorld, specs: list[dict[str, Any]]) -> None:
+    service = IngestService(world.engine, IngestLimits(max_lateness=timedelta(days=3650)))
+    if specs:
+        service.accept_body(world.workspace_id, msgspec.json.encode([as_event(s) for s in specs]), BATCH)
+
+
+def _check_all(world: UsageWorld, specs: list[dict[str, Any]], period: Period) -> None:
+    first_wins: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        first_wins.setdefault(spec["id"], spec)
+    customer = {"tenant-acme": world.customers["acme"], "globex": world.customers["globex"]}
+    events = [_usage_event(s, customer[s["subject"]]) for s in first_wins.values()]
+    with transaction(world.engine, world.workspace_id, "t") as scope:
+        for found in stored_meters(scope).values():
+            for cid in customer.values():
+                got = customer_quantity(scope.conn, scope.workspace_id, cid, found.meter, period)
+                assert got == quantity(found.meter, events, period, cid), found.meter.code
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(specs=st.lists(crowded_st, max_size=30), chunk=st.integers(1, 3))
+def test_rollups_merged_chunk_by_chunk_match_the_reference(
+    usage_world: UsageWorld, specs: list[dict[str, Any]], chunk: int
+) -> None:
+    _reset(usage_world)
+    _send(usage_world, specs)
+    roll_up_all(usage_world.engine, usage_world.workspace_id, BASE, chunk)
+    _check_all(usage_world, specs, Period(BASE, BASE + timedelta(hours=3)))
+
+
+def _spec(n: int, **kw: Any) -> dict[str, Any]:
+    spec = {"id": str(n), "subject": "tenant-acme", "type": "api.request", "hour": 1, "minute": 0, "tokens": n,
+            "region": "eu", "user": f"u{n % 2}"}
+    return {**spec, **kw}
+
+
+def test_the_builder_stops_when_current_and_moves_every_mark(usage_world: UsageWorld) -> None:
+    _reset(usage_world)
+    _send(usage_world, [_spec(n) for n in range(5)])
+    with usage_world.engine.begin() as conn:
+        assert roll_up(conn, usage_world.workspace_id, BASE, 3) == 3
+        assert roll_up(conn, usage_world.workspace_id, BASE, 3) == 2
+        assert roll_up(conn, usage_world.workspace_id, BASE, 3) == 0
+        marks = conn.execute(select(usage_rollup_marks.c.through_id)).scalars().all()
+        highest = conn.execute(select(func.max(usage_events.c.id))).scalar()
+    assert len(marks) == 5 and set(marks) == {highest}  # one per meter of the catalog
+    # one row per meter, hour and group for the five events (unique_count: one per user)
+    with usage_world.engine.connect() as conn:
+        rows = conn.execute(select(usage_rollups.c.meter_key, func.count()).group_by(usage_rollups.c.meter_key)).all()
+    assert sorted(n for _, n in rows) == [1, 1, 1, 2]  # calls, tokens, peak_eu (eu only), users (u0, u1)
+
+
+def test_a_changed_meter_gets_fresh_rollups_and_the_old_ones_go(usage_world: UsageWorld) -> None:
+    _reset(usage_world)
+    _send(usage_world, [_spec(n, region="eu" if n % 2 else "us") for n in range(6)])
+    with transaction(usage_world.engine, usage_world.workspace_id, "t") as scope:
+        old = stored_meters(scope)["peak_eu"].meter
+    roll_up_all(usage_world.engine, usage_world.workspace_id, BASE)
+    changed = CATALOG.replace("filters: [{property: region, eq: eu}]", "filters: [{property: region, eq: us}]")
+    with transaction(usage_world.engine, usage_world.workspace_id, "t") as scope:
+        apply_catalog(scope, load_catalog(changed, "catalog.yaml"))
+        new = stored_meters(scope)["peak_eu"].meter
+    assert meter_key(new) != meter_key(old)
+    period = Period(BASE, BASE + timedelta(hours=3))
+    with transaction(usage_world.engine, usage_world.workspace_id, "t") as scope:  # no rollups yet: raw events
+        assert customer_quantity(scope.conn, scope.workspace_id, usage_world.customers["acme"], new, period) == 4
+    roll_up_all(usage_world.engine, usage_world.workspace_id, BASE)
+    with transaction(usage_world.engine, usage_world.workspace_id, "t") as scope:
+        keys = set(scope.conn.execute(select(usage_rollup_marks.c.meter_key)).scalars())
+        assert meter_key(new) in keys and meter_key(old) not in keys
+        assert not scope.conn.execute(select(usage_rollups).where(usage_rollups.c.meter_key == meter_key(old))).first()
+        assert customer_quantity(scope.conn, scope.workspace_id, usage_world.customers["acme"], new, period) == 4
+
+
+def test_purge_drops_the_rollups_of_purged_hours(usage_world: UsageWorld) -> None:
+    _reset(usage_world)
+    later = 24 * 40 + 5
+    _send(usage_world, [_spec(1, hour=1), _spec(2, hour=later)])
+    roll_up_all(usage_world.engine, usage_world.workspace_id, BASE)
+    with usage_world.engine.begin() as conn:
+        set_workspace_setting(conn, usage_world.workspace_id, "usage_retention_days", 40)
+    with transaction(usage_world.engine, usage_world.workspace_id, "t", BASE + timedelta(hours=later)) as scope:
+        assert purge_expired(scope)["purged"] == 1
+        hours = set(scope.conn.execute(select(usage_rollups.c.hour)).scalars())
+    assert hours == {BASE + timedelta(hours=later)}
