@@ -6,14 +6,19 @@
 Each figure is printed on its own line as ``name: value unit``, for SQLite and for
 PostgreSQL (a throw-away database on 127.0.0.1:5432 when it is reachable):
 
-- HTTP: a real ``revbridge serve`` process; this process is the client, posting
-  CloudEvents batches of 1,000 (random ids, 1,000 customers) one at a time. A thread
-  builds the next body while a batch is in flight, as a real sender would, so the
-  figure is the server's and not the cost of making up events.
+- HTTP: a real ``revbridge serve`` process (with its upkeep thread building rollups
+  and checkpointing SQLite's log); this process is the client, posting CloudEvents
+  batches of 1,000 one at a time: random ids (uuid4), 1,000 customers, times within the
+  last two minutes, as a live product reports what just happened. A thread builds the
+  next body while a batch is in flight, as a real sender would, so the figure is the
+  server's and not the cost of making up events.
 - File import: ``revbridge events import`` of a JSON Lines file in a subprocess, with
-  its peak RSS.
+  its peak RSS. The file is an export: random ids and customers, times in order over
+  the last 20 days.
 - Usage query: one customer's month of one meter over a table of stored events
-  (1,000 customers), answered from the (workspace, customer, type, time) index.
+  (1,000 customers over 30 days, stored in time order as live ingest stores them), answered from the hourly rollups
+  (``ingest.rollups``) plus the raw events of the period's two partial hours. The
+  rollups are built first, and the rate they are built at is printed too.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from revbridge.catalog.versions import stored_meters
 from revbridge.domain.period import Period
 from revbridge.ids import new_id
 from revbridge.ingest.meters import customer_quantity
+from revbridge.ingest.rollups import roll_up_all
 from revbridge.scope import transaction, utcnow
 from revbridge.store.engine import open_engine
 from revbridge.store.migrate import upgrade
@@ -117,8 +123,7 @@ def prepare(url: str) -> tuple[Engine, str, str]:
     return engine, ws, key
 
 
-def event(rng: random.Random, now: datetime) -> dict[str, Any]:
-    moment = now - timedelta(seconds=rng.randrange(86_400 * 20))
+def event(rng: random.Random, moment: datetime) -> dict[str, Any]:
     return {"specversion": "1.0", "id": uuid.uuid4().hex, "source": "//api.bench", "type": "api.request",
             "subject": f"tenant-{rng.randrange(CUSTOMERS):05d}", "time": moment.isoformat().replace("+00:00", "Z"),
             "data": {"tokens": rng.randrange(1, 5000), "region": rng.choice(("eu", "us")), "path": "/v1/items"}}
@@ -175,11 +180,13 @@ def http_ingest(url: str, key: str, seconds: float) -> tuple[float, float]:
 def _bodies_ahead() -> queue.Queue[bytes]:
     """Batch bodies made by a daemon thread, two ahead of the sender."""
     bodies: queue.Queue[bytes] = queue.Queue(maxsize=2)
-    rng, now = random.Random(1), datetime.now(UTC)
+    rng = random.Random(1)
 
     def make() -> None:
         while True:
-            bodies.put(msgspec.json.encode([event(rng, now) for _ in range(BATCH)]))
+            now = datetime.now(UTC)
+            bodies.put(msgspec.json.encode([event(rng, now - timedelta(seconds=rng.random() * 120))
+                                            for _ in range(BATCH)]))
 
     threading.Thread(target=make, daemon=True, name="bench-bodies").start()
     return bodies
@@ -190,10 +197,12 @@ def _bodies_ahead() -> queue.Queue[bytes]:
 
 def write_jsonl(path: Path, count: int) -> None:
     rng, now = random.Random(2), datetime.now(UTC)
+    start, step = now - timedelta(days=20), timedelta(days=20) / count
     encoder = msgspec.json.Encoder()
     with path.open("wb") as out:
-        for _ in range(count // BATCH):
-            out.write(b"\n".join(encoder.encode(event(rng, now)) for _ in range(BATCH)) + b"\n")
+        for chunk in range(0, count, BATCH):
+            out.write(b"\n".join(encoder.encode(event(rng, start + step * n)) for n in range(chunk, chunk + BATCH))
+                      + b"\n")
 
 
 def file_import(url: str, path: Path) -> tuple[float, float]:
@@ -229,11 +238,13 @@ def fill_events(engine: Engine, ws: str, count: int) -> None:
     with engine.connect() as conn:
         ids = [r.id for r in conn.execute(select(customers.c.id).where(customers.c.workspace_id == ws))]
     rng, now = random.Random(3), datetime.now(UTC)
+    start_at, step = now - timedelta(days=30), timedelta(days=30) / count
     sqlite = engine.dialect.name == "sqlite"
     received = _sqlite_times([now])[0] if sqlite else now
     for start in range(0, count, _FILL_CHUNK):
         numbers = range(start, min(count, start + _FILL_CHUNK))
-        moments = [now - timedelta(seconds=rng.randrange(86_400 * 30)) for _ in numbers]
+        # stored as live ingest stores them: ids in arrival order, times a minute or so behind
+        moments = [start_at + step * n - timedelta(seconds=rng.random() * 60) for n in numbers]
         times = _sqlite_times(moments) if sqlite else moments
         rows = [
             (ws, "fill", f"q{n}", "api.request", ids[n % CUSTOMERS], moment, "x" * 64,
@@ -289,6 +300,9 @@ def run_backend(name: str, url: str, args: argparse.Namespace, folder: Path) -> 
     emit(f"{name}_file_import_events_per_s", eps, "events/s")
     emit(f"{name}_file_import_peak_rss_mb", rss, "MB")
     fill_events(engine, ws, args.query_events)
+    started = time.monotonic()
+    read = roll_up_all(engine, ws, utcnow())
+    emit(f"{name}_rollup_build_events_per_s", read / (time.monotonic() - started), "events/s")
     emit(f"{name}_usage_query_ms", usage_query(engine, ws), "ms")
     engine.dispose()
 

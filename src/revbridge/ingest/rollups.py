@@ -48,6 +48,7 @@ from revbridge.ingest.partials import Partial, group_of, value_key
 from revbridge.ingest.reference import takes_part
 from revbridge.ingest.tables import usage_events, usage_rollup_marks, usage_rollups
 from revbridge.store.tables import meters
+from revbridge.store.types import sqlite_instant
 
 ROLLUP_CHUNK = 100_000  # events a builder transaction reads at most
 HOUR = timedelta(hours=1)
@@ -106,29 +107,32 @@ def roll_up(conn: Connection, workspace_id: str, now: datetime, chunk: int = ROL
     marks = _sync_marks(conn, workspace_id, now)
     if not marks:
         return 0
-    ceiling = _committed_ceiling(conn, workspace_id)
+    ceiling = _committed_ceiling(conn)
     low = min(through for _, through in marks.values())
     if ceiling <= low:
         return 0
-    rows = conn.execute(
-        select(*event_columns())
-        .where(usage_events.c.workspace_id == workspace_id, usage_events.c.id > low, usage_events.c.id <= ceiling)
-        .order_by(usage_events.c.id)
-        .limit(chunk)
-    ).all()
+    rows = conn.exec_driver_sql(_READ[conn.dialect.name], (workspace_id, low, ceiling, chunk)).fetchall()
     buckets: dict[str, dict[RollupKey, Partial]] = {key: {} for key in marks}
     by_type: dict[str, list[tuple[str, Meter, int]]] = {}
     for key, (meter, through) in marks.items():
         by_type.setdefault(meter.event_type, []).append((key, meter, through))
+    groups: dict[tuple[str | None, ...], str] = {}
+    instant = _instant_reader(conn.dialect.name)
     for row in rows:
-        wanted = by_type.get(row.type)
+        wanted = by_type.get(row[1])
         if not wanted:
             continue
-        event = event_of(row)
+        doc = _PAYLOAD.decode(row[6])
+        event = UsageEvent(source=row[3], id=row[4], type=row[1], subject="", customer_id=row[2],
+                           time=instant(row[5]), data=doc.get("data") or {}, extensions={}, digest="", payload=b"")
+        hour = hour_of(event.time)
         for key, meter, through in wanted:
-            if row.id > through and takes_part(meter, event):
-                bucket = (event.customer_id, hour_of(event.time), _group_text(group_of(meter, event)),
-                          value_key(meter, event))
+            if row[0] > through and takes_part(meter, event):
+                group = group_of(meter, event)
+                text = groups.get(group)
+                if text is None:
+                    text = groups[group] = _group_text(group)
+                bucket = (event.customer_id, hour, text, value_key(meter, event))
                 partial = buckets[key].get(bucket)
                 if partial is None:
                     partial = buckets[key][bucket] = Partial()
@@ -136,7 +140,7 @@ def roll_up(conn: Connection, workspace_id: str, now: datetime, chunk: int = ROL
     for key, partials in buckets.items():
         if partials:
             _merge_rows(conn, workspace_id, key, partials)
-    reached = rows[-1].id if len(rows) == chunk else ceiling
+    reached = rows[-1][0] if len(rows) == chunk else ceiling
     conn.execute(
         update(usage_rollup_marks)
         .where(usage_rollup_marks.c.workspace_id == workspace_id, usage_rollup_marks.c.through_id < reached)
@@ -178,9 +182,9 @@ def _sync_marks(conn: Connection, workspace_id: str, now: datetime) -> dict[str,
     return {key: (meter, found.get(key, 0)) for key, meter in wanted.items()}
 
 
-def _committed_ceiling(conn: Connection, workspace_id: str) -> int:
+def _committed_ceiling(conn: Connection) -> int:
     """The highest event id below which every id is committed or never will be."""
-    highest = select(func.max(usage_events.c.id)).where(usage_events.c.workspace_id == workspace_id)
+    highest = select(func.max(usage_events.c.id))  # of every workspace: the end of the id index, O(1)
     if conn.dialect.name != "postgresql":
         return int(conn.execute(highest).scalar() or 0)  # one writer: whatever is visible is all
     # Wait out the ingest transactions in flight, read the highest id, let them go on.
@@ -196,15 +200,63 @@ def _group_text(group: tuple[str | None, ...]) -> str:
 
 
 def _merge_rows(conn: Connection, workspace_id: str, key: str, partials: dict[RollupKey, Partial]) -> None:
-    """Add the partials to the stored rows (insert, or combine with the row there)."""
-    rows = [
-        {"workspace_id": workspace_id, "meter_key": key, "customer_id": customer, "hour": hour, "group_key": group,
-         "value_key": value, "events": p.events, "total": p.total, "peak": p.peak,
-         "latest_time": p.latest[0] if p.latest else None, "latest_source": p.latest[1] if p.latest else None,
-         "latest_event_id": p.latest[2] if p.latest else None, "latest_value": p.latest[3] if p.latest else None}
-        for (customer, hour, group, value), p in sorted(partials.items())
-    ]
-    conn.execute(_merge_statement(conn.dialect.name), rows)
+    """Add the partials to the stored rows (insert, or combine with the row there).
+
+    The hot loop of the builder, so rows go to the driver as tuples, in each backend's
+    own formats (as ``UTCDateTime`` and ``Amount`` would write them), to one statement
+    compiled once per dialect.
+    """
+    dialect = conn.dialect.name
+    instant, amount = (sqlite_instant, _sqlite_amount) if dialect == "sqlite" else (_same, _same)
+    rows = []
+    for (customer, hour, group, value), p in sorted(partials.items()):
+        latest = p.latest
+        rows.append((
+            workspace_id, key, customer, instant(hour), group, value, p.events, amount(p.total), amount(p.peak),
+            *((instant(latest[0]), latest[1], latest[2], amount(latest[3])) if latest else (None,) * 4),
+        ))
+    conn.exec_driver_sql(_merge_sql(conn), rows)
+
+
+def _merge_sql(conn: Connection) -> str:
+    dialect = conn.dialect.name
+    if dialect not in _MERGE_SQL:
+        compiled = _merge_statement(dialect).compile(dialect=conn.dialect)
+        names = [c.name for c in usage_rollups.columns]
+        text = compiled.string
+        if dialect == "postgresql":  # psycopg's positional style for the driver
+            for name in names:
+                text = text.replace(f"%({name}_m0)s", "%s").replace(f"%({name})s", "%s")
+        _MERGE_SQL[dialect] = text
+    return _MERGE_SQL[dialect]
+
+
+_MERGE_SQL: dict[str, str] = {}
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _sqlite_amount(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def _instant_reader(dialect: str) -> Any:
+    """How the driver's ``time`` becomes an aware UTC datetime (text on SQLite)."""
+    if dialect == "sqlite":
+        return datetime.fromisoformat
+    return _same
+
+
+_READ = {
+    name: (
+        # the workspace as an expression: the id range must drive, not a workspace index
+        "SELECT id, type, customer_id, source, event_id, time, payload FROM usage_events "
+        f"WHERE workspace_id || '' = {mark} AND id > {mark} AND id <= {mark} ORDER BY id LIMIT {mark}"
+    )
+    for name, mark in (("sqlite", "?"), ("postgresql", "%s"))
+}
 
 
 def _merge_statement(dialect: str) -> Any:

@@ -1,10 +1,12 @@
 """Background upkeep of stored usage under ``revbridge serve``: rollups and the log.
 
-Every ``interval`` seconds, one daemon thread:
+One daemon thread:
 
-* brings every workspace's rollups up to date (``rollups.roll_up_all``), so a query's
-  raw tail stays a second or so of events however fast usage arrives;
-* on SQLite, copies the write-ahead log into the database with a passive checkpoint.
+* every ``rollup_interval`` seconds (30), brings every workspace's rollups up to date
+  (``rollups.roll_up_all``) in small transactions, so a query's raw tail stays under a
+  minute of events. Not every second: building takes the GIL and, on SQLite, the write
+  lock, which ingest is waiting for; a billing run brings them up to date itself anyway;
+* every ``interval`` seconds (1), on SQLite, copies the write-ahead log into the database with a passive checkpoint.
   A batch of events with random ids dirties about a page per event in the dedup index;
   copying those into the database (and syncing it) costs more than the commit itself.
   Done once a second, off the request path, each page is copied once however many
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime
 
 from sqlalchemy import Engine, select
@@ -25,6 +28,7 @@ from revbridge.scope import utcnow
 from revbridge.store.tables import workspaces
 
 log = logging.getLogger(__name__)
+UPKEEP_CHUNK = 5_000
 
 
 def checkpoint(engine: Engine) -> None:
@@ -38,19 +42,25 @@ def checkpoint(engine: Engine) -> None:
         raw.close()
 
 
-def roll_up_everything(engine: Engine, now: datetime | None = None) -> int:
-    """Bring every workspace's rollups up to date; returns the events read."""
+def roll_up_everything(engine: Engine, now: datetime | None = None, chunk: int = UPKEEP_CHUNK) -> int:
+    """Bring every workspace's rollups up to date; returns the events read.
+
+    Small transactions: while one holds SQLite's write lock, ingest waits, so a chunk
+    is a few milliseconds of work and requests slip in between.
+    """
     with engine.connect() as conn:
         ids = [r.id for r in conn.execute(select(workspaces.c.id).order_by(workspaces.c.id))]
-    return sum(roll_up_all(engine, workspace_id, now or utcnow()) for workspace_id in ids)
+    return sum(roll_up_all(engine, workspace_id, now or utcnow(), chunk) for workspace_id in ids)
 
 
 class UsageUpkeep:
     """The daemon thread; ``stop`` lets the tick in hand finish."""
 
-    def __init__(self, engine: Engine, interval: float = 1.0) -> None:
+    def __init__(self, engine: Engine, interval: float = 1.0, rollup_interval: float = 30.0) -> None:
         self.engine = engine
         self.interval = interval
+        self.rollup_interval = rollup_interval
+        self._rolled_at = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="usage-upkeep", daemon=True)
 
@@ -61,8 +71,10 @@ class UsageUpkeep:
         self._stop.set()
         self._thread.join(timeout=30)
 
-    def tick(self) -> None:
-        roll_up_everything(self.engine)
+    def tick(self, force: bool = False) -> None:
+        if force or time.monotonic() - self._rolled_at >= self.rollup_interval:
+            roll_up_everything(self.engine)
+            self._rolled_at = time.monotonic()
         checkpoint(self.engine)
 
     def _run(self) -> None:
