@@ -7,6 +7,7 @@ values), and checks every meter's quantity against the reference on both backend
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -126,3 +127,22 @@ def test_purge_drops_the_rollups_of_purged_hours(usage_world: UsageWorld) -> Non
         assert purge_expired(scope)["purged"] == 1
         hours = set(scope.conn.execute(select(usage_rollups.c.hour)).scalars())
     assert hours == {BASE + timedelta(hours=later)}
+
+
+def test_builders_running_at_once_add_every_event_once(usage_world: UsageWorld) -> None:
+    _reset(usage_world)
+    specs = [_spec(n, hour=n % 5, minute=n % 60, subject="globex" if n % 3 else "tenant-acme") for n in range(120)]
+    _send(usage_world, specs)
+    builders = [threading.Thread(target=roll_up_all, args=(usage_world.engine, usage_world.workspace_id, BASE, 7))
+                for _ in range(3)]
+    for builder in builders:
+        builder.start()
+    for builder in builders:
+        builder.join()
+    roll_up_all(usage_world.engine, usage_world.workspace_id, BASE, 7)  # whatever a builder left to another
+    with transaction(usage_world.engine, usage_world.workspace_id, "t") as scope:
+        calls = meter_key(stored_meters(scope)["calls"].meter)
+        counted = scope.conn.execute(select(func.sum(usage_rollups.c.events)).where(
+            usage_rollups.c.meter_key == calls)).scalar()
+    assert counted == 120
+    _check_all(usage_world, specs, Period(BASE, BASE + timedelta(hours=5)))

@@ -34,12 +34,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, and_, case, delete, func, select, tuple_, update
+from sqlalchemy import Connection, Engine, and_, case, delete, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from revbridge.catalog.model import Meter, meter_from_dict
@@ -95,6 +96,15 @@ def hold_ingest_share(conn: Connection) -> None:
 # --- the builder ------------------------------------------------------------------------
 
 
+@dataclass
+class _Folded:
+    """What one chunk of events adds to each meter's rollups, and the id it reaches."""
+
+    buckets: dict[str, dict[RollupKey, Partial]]
+    read: int
+    reached: int
+
+
 def roll_up(conn: Connection, workspace_id: str, now: datetime, chunk: int = ROLLUP_CHUNK) -> int:
     """Fold up to ``chunk`` events past the marks into the rollups; returns how many were read.
 
@@ -105,12 +115,47 @@ def roll_up(conn: Connection, workspace_id: str, now: datetime, chunk: int = ROL
     if postgres and not conn.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({BUILD_LOCK})").scalar():
         return 0
     marks = _sync_marks(conn, workspace_id, now)
-    if not marks:
+    folded = _fold(conn, workspace_id, marks, chunk) if marks else None
+    if folded is None:
         return 0
+    _store(conn, workspace_id, folded, now)
+    return folded.read
+
+
+def roll_up_all(engine: Engine, workspace_id: str, now: datetime, chunk: int = ROLLUP_CHUNK) -> int:
+    """Build until the rollups are current; returns the events read.
+
+    Each chunk is read and folded in a read-only transaction, and only merged in a write
+    transaction: on SQLite that one holds the single write lock ingest is waiting for,
+    so it lasts the merge, not the decoding. The write checks that the marks are still
+    the ones the fold started from (``FOR UPDATE`` on PostgreSQL, so two builders never
+    add one chunk twice); if another builder moved them, this one leaves the rest to it.
+    """
+    with engine.begin() as conn:
+        marks = _sync_marks(conn, workspace_id, now)
+    total = 0
+    while marks:
+        with engine.connect().execution_options(revbridge_read_only=True) as conn, conn.begin():
+            folded = _fold(conn, workspace_id, marks, chunk)
+        if folded is None:
+            break
+        with engine.begin() as conn:
+            if _marks_of(conn, workspace_id, lock=True) != {key: through for key, (_, through) in marks.items()}:
+                break
+            _store(conn, workspace_id, folded, now)
+        total += folded.read
+        if folded.read < chunk:
+            break
+        marks = {key: (meter, max(through, folded.reached)) for key, (meter, through) in marks.items()}
+    return total
+
+
+def _fold(conn: Connection, workspace_id: str, marks: dict[str, tuple[Meter, int]], chunk: int) -> _Folded | None:
+    """Read up to ``chunk`` events past the lowest mark and fold each into its partials."""
     ceiling = _committed_ceiling(conn)
     low = min(through for _, through in marks.values())
     if ceiling <= low:
-        return 0
+        return None
     rows = conn.exec_driver_sql(_READ[conn.dialect.name], (workspace_id, low, ceiling, chunk)).fetchall()
     buckets: dict[str, dict[RollupKey, Partial]] = {key: {} for key in marks}
     by_type: dict[str, list[tuple[str, Meter, int]]] = {}
@@ -137,27 +182,27 @@ def roll_up(conn: Connection, workspace_id: str, now: datetime, chunk: int = ROL
                 if partial is None:
                     partial = buckets[key][bucket] = Partial()
                 partial.add_event(meter, event)
-    for key, partials in buckets.items():
+    return _Folded(buckets, len(rows), rows[-1][0] if len(rows) == chunk else ceiling)
+
+
+def _store(conn: Connection, workspace_id: str, folded: _Folded, now: datetime) -> None:
+    """Merge a fold into the stored rows and move the marks past it."""
+    for key, partials in folded.buckets.items():
         if partials:
             _merge_rows(conn, workspace_id, key, partials)
-    reached = rows[-1][0] if len(rows) == chunk else ceiling
     conn.execute(
         update(usage_rollup_marks)
-        .where(usage_rollup_marks.c.workspace_id == workspace_id, usage_rollup_marks.c.through_id < reached)
-        .values(through_id=reached, updated_at=now)
+        .where(usage_rollup_marks.c.workspace_id == workspace_id, usage_rollup_marks.c.through_id < folded.reached)
+        .values(through_id=folded.reached, updated_at=now)
     )
-    return len(rows)
 
 
-def roll_up_all(engine: Any, workspace_id: str, now: datetime, chunk: int = ROLLUP_CHUNK) -> int:
-    """Build until the rollups are current, one transaction per chunk; returns events read."""
-    total = 0
-    while True:
-        with engine.begin() as conn:
-            read = roll_up(conn, workspace_id, now, chunk)
-        total += read
-        if read < chunk:
-            return total
+def _marks_of(conn: Connection, workspace_id: str, lock: bool = False) -> dict[str, int]:
+    query = select(usage_rollup_marks.c.meter_key, usage_rollup_marks.c.through_id).where(
+        usage_rollup_marks.c.workspace_id == workspace_id)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return {r.meter_key: int(r.through_id) for r in conn.execute(query)}
 
 
 def _sync_marks(conn: Connection, workspace_id: str, now: datetime) -> dict[str, tuple[Meter, int]]:
@@ -167,9 +212,7 @@ def _sync_marks(conn: Connection, workspace_id: str, now: datetime) -> dict[str,
     for row in conn.execute(select(meters.c.definition).where(meters.c.workspace_id == workspace_id)):
         meter = meter_from_dict(row.definition)
         wanted[meter_key(meter)] = meter
-    found = {r.meter_key: int(r.through_id) for r in conn.execute(
-        select(usage_rollup_marks.c.meter_key, usage_rollup_marks.c.through_id)
-        .where(usage_rollup_marks.c.workspace_id == workspace_id))}
+    found = _marks_of(conn, workspace_id)
     gone = sorted(set(found) - set(wanted))
     if gone:
         for table in (usage_rollups, usage_rollup_marks):

@@ -3,7 +3,8 @@
 SQLite gets WAL, ``synchronous=NORMAL``, a busy timeout, foreign keys, a 64 MB page
 cache and a checkpoint mark of 100,000 pages (400 MB of log), and every
 transaction starts with ``BEGIN IMMEDIATE`` so the single writer is taken up front
-instead of failing on upgrade from a read lock. PostgreSQL URLs are driven by psycopg 3.
+instead of failing on upgrade from a read lock (but for connections marked
+``revbridge_read_only``, which begin deferred). PostgreSQL URLs are driven by psycopg 3.
 """
 
 from __future__ import annotations
@@ -67,4 +68,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A connection marked read-only (``revbridge_read_only``) reads a snapshot without
+        # the write lock, so it never waits for a writer nor holds one up.
+        read_only = conn.get_execution_options().get("revbridge_read_only")
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
