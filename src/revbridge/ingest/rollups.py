@@ -219,7 +219,8 @@ def _sync_marks(conn: Connection, workspace_id: str, now: datetime) -> dict[str,
             conn.execute(delete(table).where(table.c.workspace_id == workspace_id, table.c.meter_key.in_(gone)))
     new = [key for key in wanted if key not in found]
     if new:
-        conn.execute(usage_rollup_marks.insert(), [
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        conn.execute(insert(usage_rollup_marks).on_conflict_do_nothing(), [  # another builder may add them too
             {"workspace_id": workspace_id, "meter_key": key, "definition": wanted[key].billing_form(),
              "through_id": 0, "updated_at": now} for key in new])
     return {key: (meter, found.get(key, 0)) for key, meter in wanted.items()}
