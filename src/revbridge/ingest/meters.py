@@ -58,7 +58,14 @@ def stored_events(
         where.append(usage_events.c.customer_id == customer_id)
     if after_id is not None:  # bounded on both sides, so PostgreSQL's estimate of the range is a small one
         where += [usage_events.c.id > after_id, usage_events.c.id <= select(func.max(usage_events.c.id)).scalar_subquery()]
-    result = conn.execute(select(*event_columns()).where(and_(*where)).execution_options(yield_per=_FETCH_BATCH))
+        query = select(*event_columns()).where(and_(*where))
+    else:
+        # The ids first, from the index alone (it holds the customer after the time), then
+        # those rows: an hour holds every customer's events, and reading each row to test
+        # its customer would cost a random read per event of the whole hour.
+        ids = select(usage_events.c.id).where(and_(*where))
+        query = select(*event_columns()).where(usage_events.c.id.in_(ids))
+    result = conn.execute(query.execution_options(yield_per=_FETCH_BATCH))
     for row in result:
         yield event_of(row)
 
@@ -102,7 +109,7 @@ def _pieces(
     raw events for the rest (see the module's docstring)."""
     pieces: Pieces = {}
     first, last = _ceil_hour(period.start), hour_of(period.end)
-    found = covered(conn, workspace_id, meter, (first, last), customer_id) if (
+    found = covered(conn, workspace_id, meter, (first, last), customer_id, with_hours=window is not None) if (
         dimensions is None and first < last) else None
 
     def raw(span: Period, after_id: int | None = None) -> None:
@@ -114,7 +121,8 @@ def _pieces(
         return pieces
     through, rows = found
     for customer, hour, group, value, partial in rows:
-        key = UsageKey(customer, group_from_text(group), None if window is None else window_start(hour, window))
+        key = UsageKey(customer, group_from_text(group),
+                       window_start(hour, window) if hour is not None and window is not None else None)
         mine = pieces.get((key, value))
         if mine is None:
             pieces[(key, value)] = partial
