@@ -34,7 +34,7 @@ def principal(request: Request) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    with engine_of(request).connect() as conn:
+    with engine_of(request).connect().execution_options(revbridge_read_only=True) as conn:  # no write lock
         found = authenticate(conn, presented_key(request))
     request.state.principal = found
     return found

@@ -122,18 +122,22 @@ class IngestService:
         """Validate and store one HTTP body; a body that is not events at all is quarantined and refused."""
         if len(body) > self.limits.max_body_bytes:
             raise BodyTooLarge(len(body), self.limits.max_body_bytes)
-        with transaction(self.engine, workspace_id, "ingest", self.clock()) as scope:
+        now = self.clock()
+        failed: ValidationError | None = None
+        # Validated before the write transaction: on SQLite that holds the only write
+        # lock, which other requests and the upkeep thread wait for meanwhile.
+        with self.engine.connect().execution_options(revbridge_read_only=True) as conn:
             try:
-                result = ingest_body(body, content_type, rules=self.rules(scope.conn, workspace_id),
-                                     customer_of=self.customer_lookup(scope.conn, workspace_id),
-                                     now=scope.now, limits=self.limits)
+                result = ingest_body(body, content_type, rules=self.rules(conn, workspace_id),
+                                     customer_of=self.customer_lookup(conn, workspace_id), now=now, limits=self.limits)
             except UnsupportedMediaType:
                 raise
             except ValidationError as exc:
-                exc.exception_id = quarantine_body(scope, body, exc.problems, origin)  # type: ignore[attr-defined]
                 failed = exc
-            else:
+        with transaction(self.engine, workspace_id, "ingest", now) as scope:
+            if failed is None:
                 return store_batch(scope, result, origin)
+            failed.exception_id = quarantine_body(scope, body, failed.problems, origin)  # type: ignore[attr-defined]
         raise failed
 
     def import_batches(
