@@ -116,6 +116,8 @@ def roll_up(conn: Connection, workspace_id: str, now: datetime, chunk: int = ROL
     if postgres and not conn.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({BUILD_LOCK})").scalar():
         return 0
     marks = _sync_marks(conn, workspace_id, now)
+    locked = _marks_of(conn, workspace_id, lock=True)  # a roll_up_all writing meanwhile sees them move
+    marks = {key: (meter, locked[key]) for key, (meter, _) in marks.items() if key in locked}
     folded = _fold(conn, workspace_id, marks, chunk) if marks else None
     if folded is None:
         return 0
