@@ -29,7 +29,7 @@ from revbridge.ingest.envelope import UsageEvent
 from revbridge.ingest.partials import Partial, finish, group_of, value_key
 from revbridge.ingest.reference import UsageKey, Window, takes_part, window_start
 from revbridge.ingest.retention import check_not_purged, purged_before
-from revbridge.ingest.rollups import HOUR, covered, event_columns, event_of, group_from_text, hour_of
+from revbridge.ingest.rollups import HOUR, covered, event_columns, event_of, group_from_text
 from revbridge.ingest.store import dialect_insert
 from revbridge.ingest.tables import billed_periods, usage_events
 from revbridge.scope import Scope
@@ -67,7 +67,7 @@ def stored_events(
         query = select(*event_columns()).where(usage_events.c.id.in_(ids))
     result = conn.execute(query.execution_options(yield_per=_FETCH_BATCH))
     for row in result:
-        yield event_of(row)
+        yield event_of(*row[1:])  # after the id
 
 
 def customer_quantity(conn: Connection, workspace_id: str, customer_id: str, meter: Meter, period: Period) -> Decimal | None:
@@ -108,7 +108,7 @@ def _pieces(
     """The period's partial aggregates per key: rollups for the whole hours they cover,
     raw events for the rest (see the module's docstring)."""
     pieces: Pieces = {}
-    first, last = _ceil_hour(period.start), hour_of(period.end)
+    first, last = _ceil_hour(period.start), window_start(period.end, Window.HOUR)
     found = covered(conn, workspace_id, meter, (first, last), customer_id, with_hours=window is not None) if (
         dimensions is None and first < last) else None
 
@@ -152,7 +152,7 @@ def _add_events(
 
 
 def _ceil_hour(moment: datetime) -> datetime:
-    floor = hour_of(moment)
+    floor = window_start(moment, Window.HOUR)
     return floor if floor == moment else floor + HOUR
 
 

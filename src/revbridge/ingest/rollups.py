@@ -47,7 +47,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from revbridge.catalog.model import Aggregation, Meter, meter_from_dict
 from revbridge.ingest.envelope import UsageEvent
 from revbridge.ingest.partials import Partial, group_of, value_key
-from revbridge.ingest.reference import takes_part
+from revbridge.ingest.reference import Window, takes_part, window_start
 from revbridge.ingest.tables import usage_events, usage_rollup_marks, usage_rollups
 from revbridge.store.tables import meters
 from revbridge.store.types import sqlite_instant
@@ -70,17 +70,15 @@ def meter_key(meter: Meter) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def hour_of(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
-
-
-def event_of(row: Any) -> UsageEvent:
-    """A stored event, decoded from its canonical payload (quantities as ``Decimal``)."""
-    doc = _PAYLOAD.decode(row.payload)
+def event_of(
+    source: str, event_id: str, type_: str, customer_id: str, time: datetime, digest: str, payload: bytes
+) -> UsageEvent:
+    """A stored event (the columns of ``event_columns`` after the id), decoded from its
+    canonical payload with quantities as ``Decimal``."""
+    doc = _PAYLOAD.decode(payload)
     return UsageEvent(
-        source=row.source, id=row.event_id, type=row.type, subject=doc.get("subject", ""),
-        customer_id=row.customer_id, time=row.time, data=doc.get("data") or {}, extensions={},
-        digest=row.digest, payload=row.payload,
+        source=source, id=event_id, type=type_, subject=doc.get("subject", ""), customer_id=customer_id,
+        time=time, data=doc.get("data") or {}, extensions={}, digest=digest, payload=payload,
     )
 
 
@@ -115,9 +113,7 @@ def roll_up(conn: Connection, workspace_id: str, now: datetime, chunk: int = ROL
     postgres = conn.dialect.name == "postgresql"
     if postgres and not conn.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({BUILD_LOCK})").scalar():
         return 0
-    marks = _sync_marks(conn, workspace_id, now)
-    locked = _marks_of(conn, workspace_id, lock=True)  # a roll_up_all writing meanwhile sees them move
-    marks = {key: (meter, locked[key]) for key, (meter, _) in marks.items() if key in locked}
+    marks = _sync_marks(conn, workspace_id, now, lock=True)  # a roll_up_all writing meanwhile sees them move
     folded = _fold(conn, workspace_id, marks, chunk) if marks else None
     if folded is None:
         return 0
@@ -167,13 +163,11 @@ def _fold(conn: Connection, workspace_id: str, marks: dict[str, tuple[Meter, int
     groups: dict[tuple[str | None, ...], str] = {}
     instant = _instant_reader(conn.dialect.name)
     for row in rows:
-        wanted = by_type.get(row[1])
+        wanted = by_type.get(row[3])
         if not wanted:
             continue
-        doc = _PAYLOAD.decode(row[6])
-        event = UsageEvent(source=row[3], id=row[4], type=row[1], subject="", customer_id=row[2],
-                           time=instant(row[5]), data=doc.get("data") or {}, extensions={}, digest="", payload=b"")
-        hour = hour_of(event.time)
+        event = event_of(row[1], row[2], row[3], row[4], instant(row[5]), row[6], row[7])
+        hour = window_start(event.time, Window.HOUR)
         for key, meter, through in wanted:
             if row[0] > through and takes_part(meter, event):
                 group = group_of(meter, event)
@@ -208,14 +202,16 @@ def _marks_of(conn: Connection, workspace_id: str, lock: bool = False) -> dict[s
     return {r.meter_key: int(r.through_id) for r in conn.execute(query)}
 
 
-def _sync_marks(conn: Connection, workspace_id: str, now: datetime) -> dict[str, tuple[Meter, int]]:
+def _sync_marks(
+    conn: Connection, workspace_id: str, now: datetime, lock: bool = False
+) -> dict[str, tuple[Meter, int]]:
     """The marks of every meter definition in the catalog, created at 0 when new; marks
     and rollups of definitions no meter has any more are deleted."""
     wanted: dict[str, Meter] = {}
     for row in conn.execute(select(meters.c.definition).where(meters.c.workspace_id == workspace_id)):
         meter = meter_from_dict(row.definition)
         wanted[meter_key(meter)] = meter
-    found = _marks_of(conn, workspace_id)
+    found = _marks_of(conn, workspace_id, lock)
     gone = sorted(set(found) - set(wanted))
     if gone:
         for table in (usage_rollups, usage_rollup_marks):
@@ -299,7 +295,7 @@ def _instant_reader(dialect: str) -> Any:
 _READ = {
     name: (
         # the workspace as an expression: the id range must drive, not a workspace index
-        "SELECT id, type, customer_id, source, event_id, time, payload FROM usage_events "
+        f"SELECT {', '.join(_EVENT_COLUMNS)} FROM usage_events "
         f"WHERE workspace_id || '' = {mark} AND id > {mark} AND id <= {mark} ORDER BY id LIMIT {mark}"
     )
     for name, mark in (("sqlite", "?"), ("postgresql", "%s"))

@@ -21,11 +21,11 @@ import threading
 import time
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from revbridge.ingest.rollups import roll_up_all
 from revbridge.scope import utcnow
-from revbridge.store.tables import workspaces
+from revbridge.workspaces import list_workspaces
 
 log = logging.getLogger(__name__)
 UPKEEP_CHUNK = 5_000
@@ -49,7 +49,7 @@ def roll_up_everything(engine: Engine, now: datetime | None = None, chunk: int =
     is a few milliseconds of work and requests slip in between.
     """
     with engine.connect() as conn:
-        ids = [r.id for r in conn.execute(select(workspaces.c.id).order_by(workspaces.c.id))]
+        ids = [workspace["id"] for workspace in list_workspaces(conn)]
     return sum(roll_up_all(engine, workspace_id, now or utcnow(), chunk) for workspace_id in ids)
 
 
