@@ -54,6 +54,7 @@ from revbridge.catalog.spec import load_catalog
 from revbridge.catalog.versions import stored_meters
 from revbridge.domain.period import Period
 from revbridge.ids import new_id
+from revbridge.ingest.keys import key_hash
 from revbridge.ingest.meters import customer_quantity
 from revbridge.ingest.rollups import roll_up_all
 from revbridge.scope import transaction, utcnow
@@ -251,12 +252,12 @@ def fill_events(engine: Engine, ws: str, count: int) -> None:
         rows = [
             (ws, "fill", f"q{n}", "api.request", ids[n % CUSTOMERS], moment, "x" * 64,
              msgspec.json.encode({"data": {"tokens": rng.randrange(1, 5000), "region": "eu"}, "id": f"q{n}",
-                                  "source": "fill", "type": "api.request"}), received, False)
+                                  "source": "fill", "type": "api.request"}), received, False, key_hash("fill", f"q{n}"))
             for n, moment in zip(numbers, times, strict=True)
         ]
         with engine.begin() as conn:
             if sqlite:
-                conn.exec_driver_sql(f"INSERT INTO usage_events ({_FILL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                conn.exec_driver_sql(f"INSERT INTO usage_events ({_FILL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                      rows)
                 continue
             with conn.connection.driver_connection.cursor().copy(  # type: ignore[union-attr]
@@ -267,7 +268,7 @@ def fill_events(engine: Engine, ws: str, count: int) -> None:
 
 
 _FILL_CHUNK = 200_000
-_FILL_COLUMNS = "workspace_id, source, event_id, type, customer_id, time, digest, payload, received_at, late"
+_FILL_COLUMNS = "workspace_id, source, event_id, type, customer_id, time, digest, payload, received_at, late, key_hash"
 
 
 def usage_query(engine: Engine, ws: str, period: Period) -> float:

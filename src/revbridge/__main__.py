@@ -4,4 +4,5 @@ from __future__ import annotations
 
 from revbridge.cli.main import run
 
-run()
+if __name__ == "__main__":  # not when a worker process (spawn) imports this module again
+    run()

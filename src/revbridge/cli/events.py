@@ -88,7 +88,8 @@ def import_(
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,} events"),
                   TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=console, disable=as_json) as progress:
         task = progress.add_task(f"importing {file.name}", total=None, rate="")
-        for records, outcome in service.import_batches(ws_id, read_events(file, mapping, batch_size=batch_size), dry_run):
+        batches = read_events(file, mapping, batch_size=batch_size)
+        for records, outcome in service.import_batches(ws_id, batches, dry_run):
             total.add(outcome.counts)
             errors.extend(outcome.errors[: max(0, 20 - len(errors))])
             rate = total.received / max(time.monotonic() - started, 1e-6)

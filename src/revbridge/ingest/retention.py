@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 
 from revbridge.errors import ConflictError
+from revbridge.ingest.keys import forget_keys
 from revbridge.ingest.rollups import forget_before
 from revbridge.ingest.tables import usage_events
 from revbridge.scope import Scope
@@ -33,6 +34,7 @@ def purge_expired(scope: Scope, dry_run: bool = False) -> dict[str, Any]:
     where = (usage_events.c.workspace_id == scope.workspace_id) & (usage_events.c.time < cutoff)
     count = int(scope.conn.execute(select(func.count()).select_from(usage_events).where(where)).scalar_one())
     if not dry_run and count:
+        forget_keys(scope.conn, scope.workspace_id, where)
         scope.conn.execute(delete(usage_events).where(where))
         forget_before(scope.conn, scope.workspace_id, cutoff)
         previous = purged_before(scope)

@@ -146,11 +146,9 @@ class IngestService:
         """Store batches of file records; yields (records, outcome) for each, once committed.
 
         Batches are stored in transactions of about ``IMPORT_TRANSACTION_EVENTS``
-        events, as each commit writes every index page it touched: with random event
-        ids a commit per small batch writes most pages again and again. While one
-        batch is stored, a second thread reads and validates the next (SQLite and
-        psycopg release the GIL while they work), so the two overlap. Both use one
-        connection, one at a time: ``guard`` is held by whichever needs it.
+        events, as each commit writes every index page it touched. While one batch is
+        stored the next is validated by a thread that shares the connection, one at a
+        time (``guard``): SQLite and psycopg release the GIL while they work.
 
         A dry run validates and classifies each batch against what is stored, then
         rolls it back.
@@ -158,26 +156,14 @@ class IngestService:
         if dry_run:
             yield from self._try_batches(workspace_id, batches)
             return
-        source = iter(batches)
         guard = threading.Lock()
-        with self.engine.connect() as conn, ThreadPoolExecutor(1, thread_name_prefix="import-validate") as ahead:
+        with self.engine.connect() as conn:
             tx = conn.begin()
-            lookup = self.customer_lookup(conn, workspace_id, guard=guard)
-
-            def validate_next(rules: EventRules) -> tuple[list[RawRecord], IngestResult, datetime] | None:
-                batch = next(source, None)
-                if batch is None:
-                    return None
-                now = self.clock()
-                return batch, ingest_records(batch, rules=rules, customer_of=lookup, now=now, limits=self.limits), now
-
+            validated = self._validated_by_thread(conn, guard, workspace_id, batches)
             stored: list[tuple[int, BatchOutcome]] = []  # not committed yet
             events = 0
-            pending = ahead.submit(validate_next, self.rules(conn, workspace_id))
-            while (job := pending.result()) is not None:
-                batch, result, now = job
+            for batch, result, now in validated:
                 with guard:
-                    pending = ahead.submit(validate_next, self.rules(conn, workspace_id))
                     outcome = store_batch(Scope(conn, workspace_id, "import", now), result, _origin(batch))
                     stored.append((len(batch), outcome))
                     events += len(batch)
@@ -189,6 +175,27 @@ class IngestService:
                 stored, events = [], 0
             tx.commit()
             yield from stored
+
+    def _validated_by_thread(
+        self, conn: Connection, guard: threading.Lock, workspace_id: str, batches: Iterable[list[RawRecord]]
+    ) -> Iterator[tuple[list[RawRecord], IngestResult, datetime]]:
+        """Each batch validated by a second thread, one batch ahead of the caller."""
+        source = iter(batches)
+        lookup = self.customer_lookup(conn, workspace_id, guard=guard)
+
+        def validate_next(rules: EventRules) -> tuple[list[RawRecord], IngestResult, datetime] | None:
+            batch = next(source, None)
+            if batch is None:
+                return None
+            now = self.clock()
+            return batch, ingest_records(batch, rules=rules, customer_of=lookup, now=now, limits=self.limits), now
+
+        with ThreadPoolExecutor(1, thread_name_prefix="import-validate") as ahead:
+            pending = ahead.submit(validate_next, self.rules(conn, workspace_id))
+            while (job := pending.result()) is not None:
+                with guard:
+                    pending = ahead.submit(validate_next, self.rules(conn, workspace_id))
+                yield job
 
     def _try_batches(self, workspace_id: str, batches: Iterable[list[RawRecord]]) -> Iterator[tuple[int, BatchOutcome]]:
         """The dry run: each batch validated and classified in its own transaction, rolled back."""

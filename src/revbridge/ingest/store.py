@@ -1,9 +1,9 @@
 """Keep accepted events exactly once, quarantine the rest, and count everything.
 
 ``store_batch`` is the one write path for HTTP ingest, file import and replay. In one
-transaction it: drops in-batch repeats; inserts new events with ``ON CONFLICT DO
-NOTHING`` (so concurrent senders of one event, in any number of processes, store it
-once); tells a duplicate (same key, same digest) from a conflict (same key, another
+transaction it: drops in-batch repeats; inserts the new events exactly once (PostgreSQL:
+``ON CONFLICT DO NOTHING``, so concurrent senders of one event, in any number of
+processes, store it once; SQLite: a look-up under its single write lock, ``ingest.keys``); tells a duplicate (same key, same digest) from a conflict (same key, another
 payload: kept as an exception beside the untouched original); flags events that land
 in an already billed period as late; writes every refusal to the exceptions queue; and
 adds the batch to the day's counters, which always satisfy
@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from operator import itemgetter
 from typing import Any
 
 import msgspec
@@ -25,12 +24,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from revbridge.errors import Problem
 from revbridge.ids import new_id
 from revbridge.ingest.envelope import IngestResult, UsageEvent
+from revbridge.ingest.keys import key_hash, merge_due, merge_keys, next_event_id, remember, stored_keys
 from revbridge.ingest.rollups import hold_ingest_share
 from revbridge.ingest.tables import billed_periods, exceptions, usage_counters, usage_events
 from revbridge.scope import Scope
 from revbridge.store.types import sqlite_instant
-
-_BY_KEY = itemgetter(1, 2)  # (source, event_id) of a SQLite row
 
 
 class Reason:
@@ -138,10 +136,9 @@ def _insert_new(
     """Insert what is new. Returns the keys inserted (with their late flag) and the
     digests already stored for the keys that were not.
 
-    The hot path of ingest, so each backend gets its fastest exact-once statement:
-    SQLite (one writer, so nothing can slip in between) an ``executemany`` that ignores
-    keys already stored, looking them up only when its row count says some were;
-    PostgreSQL one ``INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING
+    The hot path of ingest, so each backend gets its fastest exact-once way: SQLite
+    (one writer, so nothing can slip in between) looks the keys up first and inserts
+    only new ones (``ingest.keys``); PostgreSQL one ``INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING
     RETURNING``, which stays exact with concurrent writers.
     """
     if not events:
@@ -150,11 +147,11 @@ def _insert_new(
     hold_ingest_share(scope.conn)  # the rollup builder waits for this transaction (PostgreSQL)
     if scope.conn.dialect.name == "sqlite":
         return _insert_sqlite(scope, events, late)
-    columns = ("source", "event_id", "type", "customer_id", "time", "digest", "payload", "late")
+    columns = ("source", "event_id", "type", "customer_id", "time", "digest", "payload", "late", "key_hash")
     arrays = [
         [e.source for e in events], [e.id for e in events], [e.type for e in events],
         [e.customer_id for e in events], [e.time for e in events], [e.digest for e in events],
-        [e.payload for e in events], late,
+        [e.payload for e in events], late, [key_hash(e.source, e.id) for e in events],
     ]
     rows = scope.conn.exec_driver_sql(
         _PG_INSERT, {"ws": scope.workspace_id, "received": scope.now, **dict(zip(columns, arrays, strict=True))}
@@ -168,31 +165,34 @@ def _insert_new(
 def _insert_sqlite(
     scope: Scope, events: Sequence[UsageEvent], late: list[bool]
 ) -> tuple[dict[tuple[str, str], bool], dict[tuple[str, str], str]]:
-    """Rows go in sorted by key: the unique index takes sorted keys far faster (PERF.md).
+    """Look the keys up (``ingest.keys``: no unique index on SQLite), insert the new ones.
 
-    Rows that existed before this statement have a row id no greater than the largest
-    one before it, which tells an ignored key from an inserted one when a look-up is due.
+    Exact because this runs under SQLite's single write lock: nothing can store one of
+    these keys between the look-up and the insert. Ids are given explicitly, past every
+    id ever used, so the transaction knows each new row's id for its later look-ups.
     """
     ws, received = scope.workspace_id, sqlite_instant(scope.now)
-    rows = [
-        (ws, e.source, e.id, e.type, e.customer_id, moment, e.digest, e.payload, received, flag)
-        for e, moment, flag in zip(events, _sqlite_times([e.time for e in events]), late, strict=True)
-    ]
-    rows.sort(key=_BY_KEY)
-    last_id = scope.conn.exec_driver_sql("SELECT max(id) FROM usage_events").scalar() or 0
-    written = scope.conn.exec_driver_sql(_SQLITE_INSERT, rows).rowcount
     keys = [(e.source, e.id) for e in events]
-    if written == len(rows):
-        return dict(zip(keys, late, strict=True)), {}
-    flags = dict(zip(keys, late, strict=True))
+    hashes = [key_hash(source, eid) for source, eid in keys]
+    found = stored_keys(scope.conn, ws, keys, hashes)
+    first = next_event_id(scope.conn)
+    rows = []
     inserted: dict[tuple[str, str], bool] = {}
-    stored: dict[tuple[str, str], str] = {}
-    for key, digest, row_id in _stored_rows(scope.conn, ws, events):
-        if row_id > last_id:
-            inserted[key] = flags[key]
-        else:
-            stored[key] = digest
-    return inserted, stored
+    pairs: list[tuple[int, int]] = []
+    for e, key, h, moment, flag in zip(events, keys, hashes, _sqlite_times([e.time for e in events]), late,
+                                       strict=True):
+        if key in found:
+            continue
+        row = first + len(rows)
+        rows.append((row, ws, e.source, e.id, e.type, e.customer_id, moment, e.digest, e.payload, received, flag, h))
+        inserted[key] = flag
+        pairs.append((h, row))
+    if rows:
+        scope.conn.exec_driver_sql(_SQLITE_INSERT, rows)
+        remember(scope.conn, ws, pairs)
+        if merge_due(scope.conn, inline=True):  # no upkeep thread kept up (a long import): merge here
+            merge_keys(scope.conn)
+    return inserted, {key: digest for key, (digest, _) in found.items()}
 
 
 def _sqlite_times(moments: list[datetime]) -> list[str]:
@@ -219,17 +219,16 @@ _WHOLE_SECOND = len("2025-03-01T11:00:00Z")
 
 
 _SQLITE_INSERT = (
-    "INSERT INTO usage_events (workspace_id, source, event_id, type, customer_id, time, digest, payload, "
-    "received_at, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (workspace_id, source, event_id) DO NOTHING"
+    "INSERT INTO usage_events (id, workspace_id, source, event_id, type, customer_id, time, digest, payload, "
+    "received_at, late, key_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _PG_INSERT = (
     "INSERT INTO usage_events (workspace_id, source, event_id, type, customer_id, time, digest, payload, "
-    "received_at, late) "
-    "SELECT %(ws)s, s, i, ty, c, tm, d, p, %(received)s, l FROM unnest("
+    "received_at, late, key_hash) "
+    "SELECT %(ws)s, s, i, ty, c, tm, d, p, %(received)s, l, h FROM unnest("
     "%(source)s::text[], %(event_id)s::text[], %(type)s::text[], %(customer_id)s::text[], "
-    "%(time)s::timestamptz[], %(digest)s::text[], %(payload)s::bytea[], %(late)s::boolean[]"
-    ") AS t(s, i, ty, c, tm, d, p, l) "
+    "%(time)s::timestamptz[], %(digest)s::text[], %(payload)s::bytea[], %(late)s::boolean[], %(key_hash)s::bigint[]"
+    ") AS t(s, i, ty, c, tm, d, p, l, h) "
     "ON CONFLICT (workspace_id, source, event_id) DO NOTHING RETURNING source, event_id, late"
 )
 

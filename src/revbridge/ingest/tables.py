@@ -1,8 +1,13 @@
 """Usage storage: raw events, daily counters, billed periods, and the exceptions queue.
 
 ``usage_events`` keeps every accepted event's canonical payload, for replay and for the
-drill-back from an invoice line to its events. Its dedup key is (workspace, source, id)
-and nothing wider, since the narrower the unique index the faster random ids insert.
+drill-back from an invoice line to its events. Its dedup key is (workspace, source, id).
+On PostgreSQL a unique index enforces it, which stays exact with concurrent writers. On
+SQLite, whose single writer makes an in-process check exact, that index is replaced by
+``usage_event_keys`` (see ``ingest.keys``): random ids cost a unique index a page write
+per event and commit, the largest share of storing an event. ``key_hash`` is the 64-bit
+hash of (source, id) that table is keyed by. Ids are never reused (AUTOINCREMENT on
+SQLite), since the keys' and the rollups' marks are event ids.
 Its other index is time-major, (workspace, type, time, customer): live usage arrives
 near "now", so a batch's entries land on a few index pages at the end instead of one
 page per customer (a customer-major index costs a page write per event and customer).
@@ -51,10 +56,28 @@ usage_events = Table(
     Column("payload", LargeBinary(), nullable=False),
     Column("received_at", UTCDateTime(), nullable=False),
     Column("late", Boolean(), nullable=False),
-    UniqueConstraint("workspace_id", "source", "event_id"),
+    Column("key_hash", BigInteger()),  # keys.key_hash(source, event_id); filled on every backend
+    UniqueConstraint("workspace_id", "source", "event_id").ddl_if(dialect="postgresql"),
     Index(None, "workspace_id", "type", "time", "customer_id"),
     Index("ix_usage_events_late", "workspace_id", "customer_id", "type", "time",
           sqlite_where=text("late"), postgresql_where=text("late")),
+    sqlite_autoincrement=True,
+)
+
+usage_event_keys = Table(  # SQLite's dedup index (ingest.keys); a derived index, so no foreign key
+    "usage_event_keys",
+    metadata,
+    Column("workspace_id", String(40), primary_key=True),
+    Column("key_hash", BigInteger(), primary_key=True),
+    Column("event_row", BigInteger(), primary_key=True),  # usage_events.id
+    sqlite_with_rowid=False,
+)
+
+usage_key_marks = Table(
+    "usage_key_marks",
+    metadata,
+    Column("workspace_id", String(40), ForeignKey("workspaces.id"), primary_key=True),
+    Column("through_id", BigInteger(), nullable=False),  # every event with id <= this has its key merged
 )
 
 usage_rollups = Table(

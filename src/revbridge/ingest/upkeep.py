@@ -1,15 +1,18 @@
-"""Background upkeep of stored usage under ``revbridge serve``: rollups and the log.
+"""Background upkeep of stored usage under ``revbridge serve``: keys, rollups and the log.
 
 One daemon thread:
+
+* every ``interval`` seconds (1), on SQLite, merges the keys of the newest events into
+  the dedup table once enough of them wait (``keys.merge_when_due``);
 
 * every ``rollup_interval`` seconds (30), brings every workspace's rollups up to date
   (``rollups.roll_up_all``) in small transactions, so a query's raw tail stays under a
   minute of events. Not every second: building takes the GIL and, on SQLite, the write
   lock, which ingest is waiting for; a billing run brings them up to date itself anyway;
 * every ``interval`` seconds (1), on SQLite, copies the write-ahead log into the database with a passive checkpoint.
-  A batch of events with random ids dirties about a page per event in the dedup index;
-  copying those into the database (and syncing it) costs more than the commit itself.
-  Done once a second, off the request path, each page is copied once however many
+  A batch of live events dirties pages all over the time index (and a merge, the keys
+  table); copying those into the database (and syncing it) costs more than the commit
+  itself. Done once a second, off the request path, each page is copied once however many
   commits wrote it, and a commit never waits for it; SQLite's own checkpoint mark
   (``store.engine``) is only the safety net for processes without this thread.
 """
@@ -23,6 +26,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from revbridge.ingest.keys import merge_when_due
 from revbridge.ingest.rollups import roll_up_all
 from revbridge.scope import utcnow
 from revbridge.workspaces import list_workspaces
@@ -72,6 +76,7 @@ class UsageUpkeep:
         self._thread.join(timeout=30)
 
     def tick(self, force: bool = False) -> None:
+        merge_when_due(self.engine)
         if force or time.monotonic() - self._rolled_at >= self.rollup_interval:
             roll_up_everything(self.engine)
             self._rolled_at = time.monotonic()

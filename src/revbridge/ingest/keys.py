@@ -1,0 +1,248 @@
+"""SQLite's exactly-once check: a keys table merged in bulk, and memory for what is newer.
+
+Why not a unique index on (workspace, source, id): event ids are random, so every new
+event lands on its own page of that index, and each commit writes one page per event to
+the log and each checkpoint writes it again to the database. That costs more than
+storing the event itself (``bench/sqlite_writes.py``). PostgreSQL keeps its unique index
+(many writers at once need it); this module is SQLite's path.
+
+The parts:
+
+* ``usage_events.key_hash``: a 64-bit hash of (source, id), written with the event.
+* ``usage_event_keys`` (workspace, key_hash, event row): the keys of every event up to
+  its workspace's mark (``usage_key_marks``), added by ``merge_keys`` in bulk and in key
+  order, so a merge touches each page of that table at most once for many keys.
+* the events after the mark ("young"): each process holds their hashes in memory, per
+  database and workspace, and catches up from the table itself.
+
+Why it is exact. A batch's candidates are the event rows found under its hashes, in the
+keys table and in memory; each candidate row is then read and compared on the exact
+(source, id), so an extra entry (a rolled-back insert, a hash collision) can never
+make a new event a duplicate. What must never happen is a stored key that neither
+holds, and that holds because:
+
+* SQLite has one writer and every check runs in a write transaction (``BEGIN
+  IMMEDIATE``), so nothing commits between a check and the insert it decides;
+* a transaction's first check catches memory up with every row committed since it last
+  read (ids are never reused: ``AUTOINCREMENT``);
+* rows a transaction inserts itself are remembered for that transaction only; shared
+  memory learns them from the table at a later catch-up, that is, once committed;
+* a merge moves the marks and adds the keys in one transaction, and memory forgets a
+  row only once it reads a mark past it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from hashlib import blake2b
+from weakref import WeakKeyDictionary
+
+import msgspec
+from sqlalchemy import ColumnElement, Connection, Engine, delete, event, select, tuple_
+
+from revbridge.ingest.tables import usage_event_keys, usage_events
+
+MERGE_AT = 50_000  # young events of the whole database before the upkeep thread merges them
+MERGE_SHARE = 16  # ... or one in this many stored events, whichever is more
+INLINE_FACTOR = 4  # a writer merges by itself past this many times the upkeep's threshold
+
+_TX_KEYS = "revbridge_tx_keys"  # Connection.info: this transaction's own inserts, per workspace
+Rows = int | tuple[int, ...]  # the event row(s) under one hash: a tuple only after a collision
+
+
+def key_hash(source: str, event_id: str) -> int:
+    """The signed 64-bit hash of an event's (source, id), as stored in ``key_hash``."""
+    text = f"{source}\x1f{event_id}".encode("utf-8", "surrogatepass")
+    return int.from_bytes(blake2b(text, digest_size=8).digest(), "big", signed=True)
+
+
+class _Young:
+    """One database's events after the marks, as this process last read them."""
+
+    def __init__(self) -> None:
+        self.top: int | None = None  # the highest committed event id read
+        self.marks: dict[str, int] = {}
+        self.by_workspace: dict[str, dict[int, Rows]] = {}
+        self.lock = threading.Lock()
+
+
+_YOUNG: WeakKeyDictionary[Engine, _Young] = WeakKeyDictionary()
+_YOUNG_LOCK = threading.Lock()
+
+
+@event.listens_for(Engine, "begin")
+def _new_transaction(conn: Connection) -> None:
+    conn.info.pop(_TX_KEYS, None)
+
+
+def stored_keys(
+    conn: Connection, workspace_id: str, keys: Sequence[tuple[str, str]], hashes: Sequence[int]
+) -> dict[tuple[str, str], tuple[str, int]]:
+    """``(digest, row id)`` of each of ``keys`` already stored in the workspace (SQLite)."""
+    own = _transaction_keys(conn)
+    young = _young(conn.engine).by_workspace.get(workspace_id, {})
+    mine = own.get(workspace_id, {})
+    candidates: set[int] = set()
+    for h in set(hashes):
+        for known in (young.get(h), mine.get(h)):
+            if known is not None:
+                candidates.update(_rows(known))
+    listed = msgspec.json.encode(sorted(set(hashes))).decode()
+    candidates.update(row for (row,) in conn.exec_driver_sql(
+        "SELECT event_row FROM usage_event_keys WHERE workspace_id = ? "
+        "AND key_hash IN (SELECT value FROM json_each(?))", (workspace_id, listed)))
+    if not candidates:
+        return {}
+    wanted = set(keys)
+    found = conn.exec_driver_sql(
+        "SELECT source, event_id, digest, id FROM usage_events WHERE id IN (SELECT value FROM json_each(?)) "
+        "AND workspace_id = ?", (msgspec.json.encode(sorted(candidates)).decode(), workspace_id))
+    return {(source, eid): (digest, row) for source, eid, digest, row in found if (source, eid) in wanted}
+
+
+def remember(conn: Connection, workspace_id: str, inserted: Iterable[tuple[int, int]]) -> None:
+    """Note ``(key_hash, row id)`` pairs this transaction inserted, for its later checks."""
+    mine = _transaction_keys(conn).setdefault(workspace_id, {})
+    for h, row in inserted:
+        _add(mine, h, row)
+
+
+def next_event_id(conn: Connection) -> int:
+    """The id the next event takes: past every id ever used, deleted ones too."""
+    used = conn.exec_driver_sql(
+        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'usage_events'), 0), "
+        "coalesce((SELECT max(id) FROM usage_events), 0))").scalar_one()
+    return int(used) + 1
+
+
+def merge_due(conn: Connection, inline: bool = False) -> bool:
+    """Whether the young events are enough to merge (``inline``: for a writer without upkeep)."""
+    top, low = _top_and_low(conn)
+    threshold = max(MERGE_AT, top // MERGE_SHARE) * (INLINE_FACTOR if inline else 1)
+    return top - low >= threshold
+
+
+def merge_when_due(engine: Engine) -> int:
+    """The upkeep thread's merge, in its own transaction when enough keys wait (SQLite)."""
+    if engine.dialect.name != "sqlite":
+        return 0
+    with engine.begin() as conn:
+        return merge_keys(conn) if merge_due(conn) else 0
+
+
+def merge_keys(conn: Connection) -> int:
+    """Add the keys of every event after the marks to ``usage_event_keys``; returns how many.
+
+    In key order, in one statement; then every workspace's mark moves to the highest id.
+    Runs in the caller's transaction (SQLite's write lock), so it is all or nothing.
+    """
+    top, low = _top_and_low(conn)
+    if top <= low:
+        return 0
+    _fill_hashes(conn, low, top)
+    merged = conn.exec_driver_sql(
+        "INSERT INTO usage_event_keys (workspace_id, key_hash, event_row) "
+        "SELECT e.workspace_id, e.key_hash, e.id FROM usage_events AS e "
+        "LEFT JOIN usage_key_marks AS m ON m.workspace_id = e.workspace_id "
+        "WHERE e.id > ? AND e.id <= ? AND e.id > coalesce(m.through_id, 0) ORDER BY 1, 2, 3", (low, top)).rowcount
+    conn.exec_driver_sql(
+        "INSERT INTO usage_key_marks (workspace_id, through_id) SELECT id, ? FROM workspaces WHERE true "
+        "ON CONFLICT (workspace_id) DO UPDATE SET through_id = excluded.through_id", (top,))
+    return int(merged)
+
+
+def forget_keys(conn: Connection, workspace_id: str, doomed: ColumnElement[bool]) -> None:
+    """Drop the merged keys of the events ``doomed`` selects, before they are deleted."""
+    if conn.dialect.name != "sqlite":
+        return
+    pairs = select(usage_events.c.key_hash, usage_events.c.id).where(doomed)
+    conn.execute(delete(usage_event_keys).where(
+        usage_event_keys.c.workspace_id == workspace_id,
+        tuple_(usage_event_keys.c.key_hash, usage_event_keys.c.event_row).in_(pairs)))
+
+
+# --- memory ------------------------------------------------------------------------
+
+
+def _young(engine: Engine) -> _Young:
+    with _YOUNG_LOCK:
+        found = _YOUNG.get(engine)
+        if found is None:
+            found = _YOUNG[engine] = _Young()
+        return found
+
+
+def _transaction_keys(conn: Connection) -> dict[str, dict[int, Rows]]:
+    """This transaction's own inserts; the first call of a transaction catches memory up."""
+    mine = conn.info.get(_TX_KEYS)
+    if mine is None:
+        _catch_up(conn, _young(conn.engine))
+        mine = conn.info[_TX_KEYS] = {}
+    return mine  # type: ignore[no-any-return]
+
+
+def _catch_up(conn: Connection, young: _Young) -> None:
+    """Bring memory up to the committed table: called before the transaction inserts anything."""
+    with young.lock:
+        marks = dict(conn.exec_driver_sql("SELECT workspace_id, through_id FROM usage_key_marks").all())
+        top, low = _top_and_low(conn)
+        if young.top is None:
+            young.top = low
+        for workspace_id, mark in marks.items():
+            held = young.by_workspace.get(workspace_id)
+            if held and young.marks.get(workspace_id) != mark:
+                young.by_workspace[workspace_id] = _after(held, mark)
+        young.marks = marks
+        if top > young.top:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # rows by the thousand
+            for workspace_id, h, row, source, eid in cursor.execute(
+                "SELECT workspace_id, key_hash, id, iif(key_hash IS NULL, source, NULL), "
+                "iif(key_hash IS NULL, event_id, NULL) FROM usage_events WHERE id > ? AND id <= ?", (young.top, top)
+            ):
+                if row > marks.get(workspace_id, 0):
+                    _add(young.by_workspace.setdefault(workspace_id, {}), key_hash(source, eid) if h is None else h, row)
+        young.top = top
+
+
+def _top_and_low(conn: Connection) -> tuple[int, int]:
+    """The highest event id, and the lowest mark of any workspace (0 for one without a mark)."""
+    top = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM usage_events").scalar_one()
+    low = conn.exec_driver_sql(
+        "SELECT coalesce(min(coalesce(m.through_id, 0)), 0) FROM workspaces AS w "
+        "LEFT JOIN usage_key_marks AS m ON m.workspace_id = w.id").scalar_one()
+    return int(top), min(int(low), int(top))
+
+
+def _fill_hashes(conn: Connection, low: int, top: int) -> None:
+    """Hash the keys of events a writer stored without one (a bulk load, an older release)."""
+    missing = conn.exec_driver_sql(
+        "SELECT id, source, event_id FROM usage_events WHERE id > ? AND id <= ? AND key_hash IS NULL",
+        (low, top)).all()
+    if missing:
+        conn.exec_driver_sql("UPDATE usage_events SET key_hash = ? WHERE id = ?",
+                             [(key_hash(source, eid), row) for row, source, eid in missing])
+
+
+def _rows(held: Rows) -> tuple[int, ...]:
+    return held if isinstance(held, tuple) else (held,)
+
+
+def _add(held: dict[int, Rows], h: int, row: int) -> None:
+    known = held.get(h)
+    if known is None:
+        held[h] = row
+    elif row not in _rows(known):
+        held[h] = (*_rows(known), row)  # two keys with one hash: both stay candidates
+
+
+def _after(held: dict[int, Rows], mark: int) -> dict[int, Rows]:
+    kept: dict[int, Rows] = {}
+    for h, rows in held.items():
+        for row in _rows(rows):
+            if row > mark:
+                _add(kept, h, row)
+    return kept
+
+
+__all__ = ["forget_keys", "key_hash", "merge_due", "merge_keys", "merge_when_due", "next_event_id", "remember", "stored_keys"]
