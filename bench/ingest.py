@@ -54,7 +54,7 @@ from revbridge.catalog.spec import load_catalog
 from revbridge.catalog.versions import stored_meters
 from revbridge.domain.period import Period
 from revbridge.ids import new_id
-from revbridge.ingest.keys import key_hash
+from revbridge.ingest.keys import key_hash, merge_keys
 from revbridge.ingest.meters import customer_quantity
 from revbridge.ingest.rollups import roll_up_all
 from revbridge.scope import transaction, utcnow
@@ -232,7 +232,8 @@ def fill_events(engine: Engine, ws: str, count: int) -> None:
     """``count`` stored events over the last 30 days, 1,000 customers, loaded in bulk.
 
     Set-up, not a measured figure: rows go in through each driver's bulk path (COPY on
-    PostgreSQL), 200,000 a transaction, so that ten million load in minutes.
+    PostgreSQL), 200,000 a transaction, so that ten million load in minutes; on SQLite
+    they are then merged into the keys and time index (``ingest.keys``).
     """
     from sqlalchemy import select
 
@@ -265,6 +266,9 @@ def fill_events(engine: Engine, ws: str, count: int) -> None:
             ) as copy:
                 for row in rows:
                     copy.write_row(row)
+    if sqlite:  # into the keys and time index, as serve's upkeep or an import would have merged them
+        with engine.begin() as conn:
+            merge_keys(conn)
 
 
 _FILL_CHUNK = 200_000

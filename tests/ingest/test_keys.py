@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -19,7 +20,7 @@ from revbridge.ingest.envelope import ingest_body
 from revbridge.ingest.keys import merge_keys
 from revbridge.ingest.service import IngestService
 from revbridge.ingest.store import store_batch
-from revbridge.ingest.tables import usage_event_keys, usage_events
+from revbridge.ingest.tables import usage_event_keys, usage_event_times, usage_events
 from revbridge.scope import Scope, utcnow
 from revbridge.store.engine import open_engine
 
@@ -166,7 +167,7 @@ def _store_and_roll_back(world: UsageWorld, events: list[dict[str, Any]]) -> Non
         tx.rollback()
 
 
-def test_upgrading_a_database_merges_the_keys_it_holds(tmp_path: Any) -> None:
+def test_upgrading_a_database_merges_the_keys_and_times_it_holds(tmp_path: Any) -> None:
     from revbridge.ingest.keys import key_hash, stored_keys
     from revbridge.store.migrate import upgrade
     from revbridge.workspaces import create_workspace
@@ -185,6 +186,8 @@ def test_upgrading_a_database_merges_the_keys_it_holds(tmp_path: Any) -> None:
             assert conn.execute(select(usage_event_keys.c.key_hash, usage_event_keys.c.event_row)).all() == [
                 (key_hash("app", "old-1"), 1)]
             assert stored_keys(conn, ws, [("app", "old-1")], [key_hash("app", "old-1")]) == {("app", "old-1"): ("d", 1)}
+            assert conn.execute(select(usage_event_times)).all() == [
+                (ws, "api.request", datetime(2026, 1, 1, tzinfo=UTC), "cus_1", 1)]
             conn.exec_driver_sql("DELETE FROM usage_events")  # ids are never reused after the rebuild
             conn.exec_driver_sql(
                 "INSERT INTO usage_events (workspace_id, source, event_id, type, customer_id, time, digest, payload, "

@@ -7,12 +7,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from revbridge.catalog.versions import stored_meters
 from revbridge.domain.period import Period
 from revbridge.errors import ConflictError, ValidationError
+from revbridge.ingest.keys import merge_keys
 from revbridge.ingest.meters import SqlUsage
 from revbridge.ingest.retention import purge_expired
+from revbridge.ingest.tables import usage_event_keys, usage_event_times
 from revbridge.scope import transaction
 from revbridge.workspaces import set_workspace_setting
 
@@ -39,6 +42,26 @@ def test_purge_keeps_recent_events_and_guards_old_periods(usage_world: UsageWorl
                            Period(future - timedelta(days=60), future))
         assert usage.quantity(scope.workspace_id, usage_world.customers["acme"], meter,
                               Period(future - timedelta(days=10), future)) == 0
+
+
+def test_purge_drops_the_merged_keys_and_times_of_what_it_deletes(
+    usage_world: UsageWorld, event: Callable[..., Any]
+) -> None:
+    """SQLite's merged index tables (``ingest.keys``) keep nothing of a purged event."""
+    usage_world.send([event(), event()])
+    if usage_world.engine.dialect.name == "sqlite":
+        with usage_world.engine.begin() as conn:
+            assert merge_keys(conn) >= 2
+    with usage_world.engine.begin() as conn:
+        set_workspace_setting(conn, usage_world.workspace_id, "usage_retention_days", 40)
+    with transaction(usage_world.engine, usage_world.workspace_id, "t") as scope:
+        future = scope.now + timedelta(days=45)
+    with transaction(usage_world.engine, usage_world.workspace_id, "t", future) as scope:
+        assert purge_expired(scope)["purged"] == 2
+        for table in (usage_event_keys, usage_event_times):
+            left = scope.conn.execute(select(func.count()).select_from(table).where(
+                table.c.workspace_id == scope.workspace_id)).scalar_one()
+            assert left == 0, table.name
 
 
 def test_settings_are_checked_by_name(usage_world: UsageWorld) -> None:

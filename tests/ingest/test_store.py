@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from revbridge.ingest import quarantine
 from revbridge.ingest.meters import SqlUsage, customer_quantity
 from revbridge.ingest.store import counters, late_usage
 from revbridge.ingest.tables import exceptions, usage_events, usage_rollup_marks
-from revbridge.ingest.upkeep import UsageUpkeep
+from revbridge.ingest.upkeep import UpkeepProcess, UsageUpkeep
 from revbridge.scope import transaction
 
 from .store_fixtures import UsageWorld
@@ -141,6 +142,27 @@ def test_instants_written_in_bulk_read_back_as_the_column_type_writes_them() -> 
     moments += [datetime(2025, 3, 1, 12, 0, tzinfo=timezone(timedelta(hours=2))), datetime(1, 1, 1, tzinfo=UTC)]
     assert _sqlite_times(moments) == [sqlite_instant(m) for m in moments]
     assert _sqlite_times([]) == []
+
+
+def test_the_upkeep_process_rolls_up_and_stops_when_asked(usage_world: UsageWorld, event: Callable[..., Any]) -> None:
+    """``serve``'s upkeep in its own process: it opens the database itself and keeps the rollups current."""
+    usage_world.send([event() for _ in range(5)])
+    url = usage_world.engine.url.render_as_string(hide_password=False)
+    upkeep = UpkeepProcess(url, interval=0.05, rollup_interval=0.05)
+    upkeep.start()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with usage_world.engine.connect() as conn:
+                marks = set(conn.execute(select(usage_rollup_marks.c.through_id)).scalars())
+                top = conn.execute(select(func.max(usage_events.c.id))).scalar()
+            if marks == {top}:
+                break
+            assert time.monotonic() < deadline, f"rollups not built: marks {marks}, top {top}"
+            time.sleep(0.05)
+    finally:
+        upkeep.stop()
+    assert not upkeep.alive()
 
 
 def test_an_upkeep_tick_rolls_up_and_checkpoints_keeping_every_event(

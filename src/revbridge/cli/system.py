@@ -52,10 +52,11 @@ def serve(
 
         worker = Worker(engine(), build_registry(current), options=WorkerOptions(concurrency=current.workers))
         worker.start()
-    from revbridge.ingest.upkeep import UsageUpkeep
+    from revbridge.ingest.upkeep import UpkeepProcess
 
-    upkeep = UsageUpkeep(engine())  # rollups and SQLite's log, off the request path
-    upkeep.start()
+    engine()  # migrated before the upkeep process opens it
+    upkeep = UpkeepProcess(current.database_url, log_level=current.log_level, log_format=current.log_format)
+    upkeep.start()  # keys, rollups and SQLite's log, off the request path and its GIL
     clock = None
     if current.billing_interval_minutes:  # billing is a function of now: safe on a timer
         from revbridge.billing.schedule import BillingClock

@@ -1,4 +1,4 @@
-"""SQLite's exactly-once check: a keys table merged in bulk, and memory for what is newer.
+"""SQLite's exactly-once check and time index: tables merged in bulk, and what is newer.
 
 Why not a unique index on (workspace, source, id): event ids are random, so every new
 event lands on its own page of that index, and each commit writes one page per event to
@@ -14,6 +14,11 @@ The parts:
   order, so a merge touches each page of that table at most once for many keys.
 * the events after the mark ("young"): each process holds their hashes in memory, per
   database and workspace, and catches up from the table itself.
+* ``usage_event_times`` (workspace, type, time, customer, event row): the time index of
+  the same merged events, added by the same merge. Live times spread over a minute or
+  two, so as an index of ``usage_events`` it took a page write per event of every
+  batch; merged in bulk, a page is written once for all the entries a merge puts on it.
+  Readers take the young events by id range (``meters.stored_events``).
 
 Why it is exact. A batch's candidates are the event rows found under its hashes, in the
 keys table and in memory; each candidate row is then read and compared on the exact
@@ -41,7 +46,7 @@ from weakref import WeakKeyDictionary
 import msgspec
 from sqlalchemy import ColumnElement, Connection, Engine, delete, event, select, tuple_
 
-from revbridge.ingest.tables import usage_event_keys, usage_events
+from revbridge.ingest.tables import usage_event_keys, usage_event_times, usage_events
 
 MERGE_AT = 50_000  # young events of the whole database before the upkeep thread merges them
 MERGE_SHARE = 16  # ... or one in this many stored events, whichever is more
@@ -132,10 +137,12 @@ def merge_when_due(engine: Engine) -> int:
 
 
 def merge_keys(conn: Connection) -> int:
-    """Add the keys of every event after the marks to ``usage_event_keys``; returns how many.
+    """Add the keys and times of every event after the marks to ``usage_event_keys`` and
+    ``usage_event_times``; returns how many events.
 
-    In key order, in one statement; then every workspace's mark moves to the highest id.
-    Runs in the caller's transaction (SQLite's write lock), so it is all or nothing.
+    Each in key order, in one statement; then every workspace's mark moves to the
+    highest id. Runs in the caller's transaction (SQLite's write lock), so it is all or
+    nothing.
     """
     top, low = _top_and_low(conn)
     if top <= low:
@@ -147,19 +154,30 @@ def merge_keys(conn: Connection) -> int:
         "LEFT JOIN usage_key_marks AS m ON m.workspace_id = e.workspace_id "
         "WHERE e.id > ? AND e.id <= ? AND e.id > coalesce(m.through_id, 0) ORDER BY 1, 2, 3", (low, top)).rowcount
     conn.exec_driver_sql(
+        "INSERT INTO usage_event_times (workspace_id, type, time, customer_id, event_row) "
+        "SELECT e.workspace_id, e.type, e.time, e.customer_id, e.id FROM usage_events AS e "
+        "LEFT JOIN usage_key_marks AS m ON m.workspace_id = e.workspace_id "
+        "WHERE e.id > ? AND e.id <= ? AND e.id > coalesce(m.through_id, 0) ORDER BY 1, 2, 3, 4, 5", (low, top))
+    conn.exec_driver_sql(
         "INSERT INTO usage_key_marks (workspace_id, through_id) SELECT id, ? FROM workspaces WHERE true "
         "ON CONFLICT (workspace_id) DO UPDATE SET through_id = excluded.through_id", (top,))
     return int(merged)
 
 
 def forget_keys(conn: Connection, workspace_id: str, doomed: ColumnElement[bool]) -> None:
-    """Drop the merged keys of the events ``doomed`` selects, before they are deleted."""
+    """Drop the merged keys and times of the events ``doomed`` selects, before they are deleted."""
     if conn.dialect.name != "sqlite":
         return
     pairs = select(usage_events.c.key_hash, usage_events.c.id).where(doomed)
     conn.execute(delete(usage_event_keys).where(
         usage_event_keys.c.workspace_id == workspace_id,
         tuple_(usage_event_keys.c.key_hash, usage_event_keys.c.event_row).in_(pairs)))
+    times = usage_event_times
+    entries = select(usage_events.c.type, usage_events.c.time, usage_events.c.customer_id, usage_events.c.id).where(
+        doomed)
+    conn.execute(delete(times).where(
+        times.c.workspace_id == workspace_id,
+        tuple_(times.c.type, times.c.time, times.c.customer_id, times.c.event_row).in_(entries)))
 
 
 # --- memory ------------------------------------------------------------------------

@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, and_, func, select, union_all, update
 
 from revbridge.catalog.model import Aggregation, Meter
 from revbridge.catalog.versions import stored_meters
@@ -31,7 +32,7 @@ from revbridge.ingest.reference import UsageKey, Window, takes_part, window_star
 from revbridge.ingest.retention import check_not_purged, purged_before
 from revbridge.ingest.rollups import HOUR, covered, event_columns, event_of, group_from_text
 from revbridge.ingest.store import dialect_insert
-from revbridge.ingest.tables import billed_periods, usage_events
+from revbridge.ingest.tables import billed_periods, usage_event_times, usage_events, usage_key_marks
 from revbridge.scope import Scope
 
 _FETCH_BATCH = 5000
@@ -60,14 +61,32 @@ def stored_events(
         where += [usage_events.c.id > after_id, usage_events.c.id <= select(func.max(usage_events.c.id)).scalar_subquery()]
         query = select(*event_columns()).where(and_(*where))
     else:
-        # The ids first, from the index alone (it holds the customer after the time), then
-        # those rows: an hour holds every customer's events, and reading each row to test
-        # its customer would cost a random read per event of the whole hour.
-        ids = select(usage_events.c.id).where(and_(*where))
+        # The ids first, from the time index alone (it holds the customer after the
+        # time), then those rows: an hour holds every customer's events, and reading
+        # each row to test its customer would cost a random read per event of the hour.
+        ids = _sqlite_ids(workspace_id, event_type, period, customer_id) if conn.dialect.name == "sqlite" else (
+            select(usage_events.c.id).where(and_(*where)))
         query = select(*event_columns()).where(usage_events.c.id.in_(ids))
     result = conn.execute(query.execution_options(yield_per=_FETCH_BATCH))
     for row in result:
         yield event_of(*row[1:])  # after the id
+
+
+def _sqlite_ids(workspace_id: str, event_type: str, period: Period, customer_id: str | None) -> Any:
+    """The ids of the period's events on SQLite: from ``usage_event_times`` up to the
+    workspace's merge mark, and by id range after it (``ingest.keys``), in one statement
+    so a merge cannot fall between the two."""
+    t, e = usage_event_times, usage_events
+    indexed = [t.c.workspace_id == workspace_id, t.c.type == event_type, t.c.time >= period.start,
+               t.c.time < period.end]
+    mark = func.coalesce(select(usage_key_marks.c.through_id).where(
+        usage_key_marks.c.workspace_id == workspace_id).scalar_subquery(), 0)
+    young = [e.c.id > mark, e.c.workspace_id.concat("") == workspace_id, e.c.type == event_type,
+             e.c.time >= period.start, e.c.time < period.end]
+    if customer_id is not None:
+        indexed.append(t.c.customer_id == customer_id)
+        young.append(e.c.customer_id == customer_id)
+    return union_all(select(t.c.event_row).where(*indexed), select(e.c.id).where(*young))
 
 
 def customer_quantity(conn: Connection, workspace_id: str, customer_id: str, meter: Meter, period: Period) -> Decimal | None:

@@ -52,7 +52,9 @@ from revbridge.ingest.tables import usage_events, usage_rollup_marks, usage_roll
 from revbridge.store.tables import meters
 from revbridge.store.types import sqlite_instant
 
-ROLLUP_CHUNK = 100_000  # events a builder transaction reads at most
+ROLLUP_CHUNK = 100_000  # events a builder transaction folds at most
+MERGE_ROWS = 20_000  # ... and rollup rows it writes, about: the write lock is held that long
+_FETCH = 5_000  # rows read from the driver at a time, so a chunk never sits in memory whole
 HOUR = timedelta(hours=1)
 # Advisory lock keys (PostgreSQL): ingest writers share one, builders serialise on the other.
 INGEST_LOCK = 7_215_263_105_871_001
@@ -102,6 +104,7 @@ class _Folded:
     buckets: dict[str, dict[RollupKey, Partial]]
     read: int
     reached: int
+    more: bool  # stopped at ``chunk`` events or ``MERGE_ROWS`` rows: events past ``reached`` wait
 
 
 def roll_up(conn: Connection, workspace_id: str, now: datetime, chunk: int = ROLLUP_CHUNK) -> int:
@@ -143,43 +146,55 @@ def roll_up_all(engine: Engine, workspace_id: str, now: datetime, chunk: int = R
                 break
             _store(conn, workspace_id, folded, now)
         total += folded.read
-        if folded.read < chunk:
+        if not folded.more:
             break
         marks = {key: (meter, max(through, folded.reached)) for key, (meter, through) in marks.items()}
     return total
 
 
 def _fold(conn: Connection, workspace_id: str, marks: dict[str, tuple[Meter, int]], chunk: int) -> _Folded | None:
-    """Read up to ``chunk`` events past the lowest mark and fold each into its partials."""
+    """Read up to ``chunk`` events past the lowest mark and fold each into its partials.
+
+    Stops early once the partials would make ``MERGE_ROWS`` rollup rows: events that
+    spread over many customers and hours (a backfill) add a row each, and the merge
+    holds the write lock ingest waits for. Live usage, a few hours of every customer,
+    folds a whole chunk into a few thousand rows.
+    """
     ceiling = _committed_ceiling(conn)
     low = min(through for _, through in marks.values())
     if ceiling <= low:
         return None
-    rows = conn.exec_driver_sql(_READ[conn.dialect.name], (workspace_id, low, ceiling, chunk)).fetchall()
+    result = conn.exec_driver_sql(_READ[conn.dialect.name], (workspace_id, low, ceiling, chunk))
     buckets: dict[str, dict[RollupKey, Partial]] = {key: {} for key in marks}
     by_type: dict[str, list[tuple[str, Meter, int]]] = {}
     for key, (meter, through) in marks.items():
         by_type.setdefault(meter.event_type, []).append((key, meter, through))
     groups: dict[tuple[str | None, ...], str] = {}
     instant = _instant_reader(conn.dialect.name)
-    for row in rows:
-        wanted = by_type.get(row[3])
-        if not wanted:
-            continue
-        event = event_of(row[1], row[2], row[3], row[4], instant(row[5]), row[6], row[7])
-        hour = window_start(event.time, Window.HOUR)
-        for key, meter, through in wanted:
-            if row[0] > through and takes_part(meter, event):
-                group = group_of(meter, event)
-                text = groups.get(group)
-                if text is None:
-                    text = groups[group] = _group_text(group)
-                bucket = (event.customer_id, hour, text, value_key(meter, event))
-                partial = buckets[key].get(bucket)
-                if partial is None:
-                    partial = buckets[key][bucket] = Partial()
-                partial.add_event(meter, event)
-    return _Folded(buckets, len(rows), rows[-1][0] if len(rows) == chunk else ceiling)
+    read, last, full = 0, low, False
+    while not full and (rows := result.fetchmany(_FETCH)):
+        for row in rows:
+            wanted = by_type.get(row[3])
+            if not wanted:
+                continue
+            event = event_of(row[1], row[2], row[3], row[4], instant(row[5]), row[6], row[7])
+            hour = window_start(event.time, Window.HOUR)
+            for key, meter, through in wanted:
+                if row[0] > through and takes_part(meter, event):
+                    group = group_of(meter, event)
+                    text = groups.get(group)
+                    if text is None:
+                        text = groups[group] = _group_text(group)
+                    bucket = (event.customer_id, hour, text, value_key(meter, event))
+                    partial = buckets[key].get(bucket)
+                    if partial is None:
+                        partial = buckets[key][bucket] = Partial()
+                    partial.add_event(meter, event)
+        read, last = read + len(rows), rows[-1][0]
+        full = sum(len(partials) for partials in buckets.values()) >= MERGE_ROWS
+    result.close()
+    more = full or read == chunk
+    return _Folded(buckets, read, last if more else ceiling, more)
 
 
 def _store(conn: Connection, workspace_id: str, folded: _Folded, now: datetime) -> None:
@@ -250,12 +265,13 @@ def _merge_rows(conn: Connection, workspace_id: str, key: str, partials: dict[Ro
     compiled once per dialect.
     """
     dialect = conn.dialect.name
-    instant, amount = (sqlite_instant, _sqlite_amount) if dialect == "sqlite" else (_same, _same)
+    sqlite_ = dialect == "sqlite"
+    hour_of, instant, amount = (_sqlite_hour, sqlite_instant, _sqlite_amount) if sqlite_ else (_same, _same, _same)
     rows = []
     for (customer, hour, group, value), p in sorted(partials.items()):
         latest = p.latest
         rows.append((
-            workspace_id, key, customer, instant(hour), group, value, p.events, amount(p.total), amount(p.peak),
+            workspace_id, key, customer, hour_of(hour), group, value, p.events, amount(p.total), amount(p.peak),
             *((instant(latest[0]), latest[1], latest[2], amount(latest[3])) if latest else (None,) * 4),
         ))
     conn.exec_driver_sql(_merge_sql(conn), rows)
@@ -279,6 +295,12 @@ _MERGE_SQL: dict[str, str] = {}
 
 def _same(value: Any) -> Any:
     return value
+
+
+@lru_cache(maxsize=4096)
+def _sqlite_hour(hour: datetime) -> str:
+    """``sqlite_instant`` of an hour: a merge writes the same few hours thousands of times."""
+    return sqlite_instant(hour)
 
 
 def _sqlite_amount(value: Decimal | None) -> str | None:

@@ -9,9 +9,14 @@ per event and commit, the largest share of storing an event. ``key_hash`` is the
 hash of (source, id) that table is keyed by. Ids are never reused (AUTOINCREMENT on
 SQLite), since the keys' and the rollups' marks are event ids.
 Its other index is time-major, (workspace, type, time, customer): live usage arrives
-near "now", so a batch's entries land on a few index pages at the end instead of one
-page per customer (a customer-major index costs a page write per event and customer).
-A partial index holds only the events flagged late, which billing clears per customer.
+near "now", so entries land near the end of the index instead of one page per customer
+(a customer-major index costs a page write per event and customer). Still, live times
+spread over a minute or two, so at thousands of events a second every batch touches a
+page per event of that tail. PostgreSQL keeps it as an index; SQLite keeps it as
+``usage_event_times``, merged in bulk with the keys (``ingest.keys``): a merge writes a
+page once for the many entries it takes, and the events after the merge mark are read
+by id range. A partial index holds only the events flagged late, which billing clears
+per customer.
 
 Meters do not scan raw events month after month: ``usage_rollups`` keeps, per meter
 definition, customer, UTC hour and group, the partial aggregate of every event up to
@@ -58,7 +63,7 @@ usage_events = Table(
     Column("late", Boolean(), nullable=False),
     Column("key_hash", BigInteger()),  # keys.key_hash(source, event_id); filled on every backend
     UniqueConstraint("workspace_id", "source", "event_id").ddl_if(dialect="postgresql"),
-    Index(None, "workspace_id", "type", "time", "customer_id"),
+    Index(None, "workspace_id", "type", "time", "customer_id").ddl_if(dialect="postgresql"),
     Index("ix_usage_events_late", "workspace_id", "customer_id", "type", "time",
           sqlite_where=text("late"), postgresql_where=text("late")),
     sqlite_autoincrement=True,
@@ -73,11 +78,22 @@ usage_event_keys = Table(  # SQLite's dedup index (ingest.keys); a derived index
     sqlite_with_rowid=False,
 )
 
+usage_event_times = Table(  # SQLite's time index (ingest.keys merges it); derived, so no foreign key
+    "usage_event_times",
+    metadata,
+    Column("workspace_id", String(40), primary_key=True),
+    Column("type", String(256), primary_key=True),
+    Column("time", UTCDateTime(), primary_key=True),
+    Column("customer_id", String(40), primary_key=True),
+    Column("event_row", BigInteger(), primary_key=True),  # usage_events.id
+    sqlite_with_rowid=False,
+)
+
 usage_key_marks = Table(
     "usage_key_marks",
     metadata,
     Column("workspace_id", String(40), ForeignKey("workspaces.id"), primary_key=True),
-    Column("through_id", BigInteger(), nullable=False),  # every event with id <= this has its key merged
+    Column("through_id", BigInteger(), nullable=False),  # every event with id <= this is merged: key and time
 )
 
 usage_rollups = Table(
