@@ -54,7 +54,7 @@ from revbridge.catalog.spec import load_catalog
 from revbridge.catalog.versions import stored_meters
 from revbridge.domain.period import Period
 from revbridge.ids import new_id
-from revbridge.ingest.keys import key_hash, merge_keys
+from revbridge.ingest.keys import key_hash, merge_young
 from revbridge.ingest.meters import customer_quantity
 from revbridge.ingest.rollups import roll_up_all
 from revbridge.scope import transaction, utcnow
@@ -268,7 +268,7 @@ def fill_events(engine: Engine, ws: str, count: int) -> None:
                     copy.write_row(row)
     if sqlite:  # into the keys and time index, as serve's upkeep or an import would have merged them
         with engine.begin() as conn:
-            merge_keys(conn)
+            merge_young(conn)
 
 
 _FILL_CHUNK = 200_000

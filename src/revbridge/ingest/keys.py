@@ -9,16 +9,25 @@ storing the event itself (``bench/sqlite_writes.py``). PostgreSQL keeps its uniq
 The parts:
 
 * ``usage_events.key_hash``: a 64-bit hash of (source, id), written with the event.
-* ``usage_event_keys`` (workspace, key_hash, event row): the keys of every event up to
-  its workspace's mark (``usage_key_marks``), added by ``merge_keys`` in bulk and in key
-  order, so a merge touches each page of that table at most once for many keys.
+* ``usage_event_keys`` (key_hash, event row): the keys of every event up to its
+  workspace's mark (``usage_key_marks``), added by ``merge_keys`` in bulk and in key
+  order, so a merge touches each page of that table at most once for many keys. Random
+  hashes put a merge's keys on nearly every page of the table, so the table holds no
+  workspace: entries a third of the size are a third of the pages each merge writes.
+  The workspace is checked on the event rows a look-up finds.
 * the events after the mark ("young"): each process holds their hashes in memory, per
   database and workspace, and catches up from the table itself.
-* ``usage_event_times`` (workspace, type, time, customer, event row): the time index of
-  the same merged events, added by the same merge. Live times spread over a minute or
-  two, so as an index of ``usage_events`` it took a page write per event of every
-  batch; merged in bulk, a page is written once for all the entries a merge puts on it.
-  Readers take the young events by id range (``meters.stored_events``).
+* ``usage_event_times`` (workspace, type, time, customer, event row): the time index,
+  merged the same way up to a mark of its own (``merge_times``). Live times spread over
+  a minute or two, so as an index of ``usage_events`` it took a page write per event of
+  every batch; merged in bulk, a page is written once for all the entries a merge puts
+  on it. Readers take the events after its mark by id range (``meters.stored_events``).
+  Its own mark, because the keys merge ever more seldom as the table grows
+  (``KEYS_MERGE_SHARE``: random hashes put a merge's keys on nearly every page, so a
+  merge costs about the whole table), while readers want few young events to scan.
+  Each merge writes its table's pages in the window live events arrive in (at 25,000
+  events/s and times two minutes apart, millions of entries) and a request waits for
+  it, so merges come in hundreds of thousands of events, a few stalls a minute.
 
 Why it is exact. A batch's candidates are the event rows found under its hashes, in the
 keys table and in memory; each candidate row is then read and compared on the exact
@@ -39,8 +48,9 @@ holds, and that holds because:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from hashlib import blake2b
+from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
 import msgspec
@@ -48,9 +58,10 @@ from sqlalchemy import ColumnElement, Connection, Engine, delete, event, select,
 
 from revbridge.ingest.tables import usage_event_keys, usage_event_times, usage_events
 
-MERGE_AT = 50_000  # young events of the whole database before the upkeep thread merges them
-MERGE_SHARE = 16  # ... or one in this many stored events, whichever is more
-INLINE_FACTOR = 4  # a writer merges by itself past this many times the upkeep's threshold
+KEYS_MERGE_AT = 200_000  # young events of the whole database before the upkeep merges their keys
+KEYS_MERGE_SHARE = 16  # ... or one in this many stored events, whichever is more
+TIMES_MERGE_AT = 200_000  # young events before the upkeep merges their times
+INLINE_FACTOR = 2  # a writer merges by itself past this many times the upkeep's thresholds
 
 _TX_KEYS = "revbridge_tx_keys"  # Connection.info: this transaction's own inserts, per workspace
 Rows = int | tuple[int, ...]  # the event row(s) under one hash: a tuple only after a collision
@@ -95,8 +106,7 @@ def stored_keys(
                 candidates.update(_rows(known))
     listed = msgspec.json.encode(sorted(set(hashes))).decode()
     candidates.update(row for (row,) in conn.exec_driver_sql(
-        "SELECT event_row FROM usage_event_keys WHERE workspace_id = ? "
-        "AND key_hash IN (SELECT value FROM json_each(?))", (workspace_id, listed)))
+        "SELECT event_row FROM usage_event_keys WHERE key_hash IN (SELECT value FROM json_each(?))", (listed,)))
     if not candidates:
         return {}
     wanted = set(keys)
@@ -121,47 +131,88 @@ def next_event_id(conn: Connection) -> int:
     return int(used) + 1
 
 
-def merge_due(conn: Connection, inline: bool = False) -> bool:
-    """Whether the young events are enough to merge (``inline``: for a writer without upkeep)."""
-    top, low = _top_and_low(conn)
-    threshold = max(MERGE_AT, top // MERGE_SHARE) * (INLINE_FACTOR if inline else 1)
-    return top - low >= threshold
+def merge_due(conn: Connection, inline: bool = False) -> int:
+    """Run each merge whose young events reached its threshold, in the caller's
+    transaction (``inline``: a writer without upkeep, at ``INLINE_FACTOR`` times the
+    thresholds); returns the events merged."""
+    factor = INLINE_FACTOR if inline else 1
+    return sum(merge.run(conn) for merge in _MERGES if merge.due(conn, factor))
 
 
 def merge_when_due(engine: Engine) -> int:
-    """The upkeep thread's merge, in its own transaction when enough keys wait (SQLite)."""
+    """The upkeep's merges, those that are due, in one transaction (SQLite); returns the events merged.
+
+    Together, so a request waits once for both when both are due, not twice.
+    """
     if engine.dialect.name != "sqlite":
         return 0
     with engine.begin() as conn:
-        return merge_keys(conn) if merge_due(conn) else 0
+        return merge_due(conn)
+
+
+def merge_young(conn: Connection) -> int:
+    """Both merges now, whatever waits (a bulk load, a test); returns the keys merged."""
+    merge_times(conn)
+    return merge_keys(conn)
 
 
 def merge_keys(conn: Connection) -> int:
-    """Add the keys and times of every event after the marks to ``usage_event_keys`` and
-    ``usage_event_times``; returns how many events.
+    """Add the keys of every event after the marks to ``usage_event_keys``; returns how many.
 
-    Each in key order, in one statement; then every workspace's mark moves to the
-    highest id. Runs in the caller's transaction (SQLite's write lock), so it is all or
-    nothing.
+    In key order, in one statement; then every workspace's mark moves to the highest
+    id. Runs in the caller's transaction (SQLite's write lock), so it is all or nothing.
     """
-    top, low = _top_and_low(conn)
+    top, low = _top_and_low(conn, "through_id")
     if top <= low:
         return 0
     _fill_hashes(conn, low, top)
     merged = conn.exec_driver_sql(
-        "INSERT INTO usage_event_keys (workspace_id, key_hash, event_row) "
-        "SELECT e.workspace_id, e.key_hash, e.id FROM usage_events AS e "
+        "INSERT INTO usage_event_keys (key_hash, event_row) "
+        "SELECT e.key_hash, e.id FROM usage_events AS e "
         "LEFT JOIN usage_key_marks AS m ON m.workspace_id = e.workspace_id "
-        "WHERE e.id > ? AND e.id <= ? AND e.id > coalesce(m.through_id, 0) ORDER BY 1, 2, 3", (low, top)).rowcount
-    conn.exec_driver_sql(
+        "WHERE e.id > ? AND e.id <= ? AND e.id > coalesce(m.through_id, 0) ORDER BY 1, 2", (low, top)).rowcount
+    _move_marks(conn, "through_id", top)
+    return int(merged)
+
+
+def merge_times(conn: Connection) -> int:
+    """Add the time index entries of every event after the time marks to
+    ``usage_event_times``; returns how many. Like ``merge_keys``, with its own mark."""
+    top, low = _top_and_low(conn, "times_through_id")
+    if top <= low:
+        return 0
+    merged = conn.exec_driver_sql(
         "INSERT INTO usage_event_times (workspace_id, type, time, customer_id, event_row) "
         "SELECT e.workspace_id, e.type, e.time, e.customer_id, e.id FROM usage_events AS e "
         "LEFT JOIN usage_key_marks AS m ON m.workspace_id = e.workspace_id "
-        "WHERE e.id > ? AND e.id <= ? AND e.id > coalesce(m.through_id, 0) ORDER BY 1, 2, 3, 4, 5", (low, top))
-    conn.exec_driver_sql(
-        "INSERT INTO usage_key_marks (workspace_id, through_id) SELECT id, ? FROM workspaces WHERE true "
-        "ON CONFLICT (workspace_id) DO UPDATE SET through_id = excluded.through_id", (top,))
+        "WHERE e.id > ? AND e.id <= ? AND e.id > coalesce(m.times_through_id, 0) ORDER BY 1, 2, 3, 4, 5",
+        (low, top)).rowcount
+    _move_marks(conn, "times_through_id", top)
     return int(merged)
+
+
+def _move_marks(conn: Connection, column: str, top: int) -> None:
+    """Every workspace's ``column`` mark to ``top`` (a workspace without marks gets its row)."""
+    conn.exec_driver_sql(
+        "INSERT INTO usage_key_marks (workspace_id, through_id, times_through_id) "
+        "SELECT id, 0, 0 FROM workspaces WHERE true ON CONFLICT (workspace_id) DO NOTHING")
+    conn.exec_driver_sql(f"UPDATE usage_key_marks SET {column} = ?", (top,))
+
+
+class _Merge(NamedTuple):
+    run: Callable[[Connection], int]
+    mark: str  # its column of usage_key_marks
+    threshold: Callable[[int], int]  # young events before it is due, given the highest id
+
+    def due(self, conn: Connection, factor: int) -> bool:
+        top, low = _top_and_low(conn, self.mark)
+        return top - low >= self.threshold(top) * factor
+
+
+_MERGES = (
+    _Merge(merge_times, "times_through_id", lambda top: TIMES_MERGE_AT),
+    _Merge(merge_keys, "through_id", lambda top: max(KEYS_MERGE_AT, top // KEYS_MERGE_SHARE)),
+)
 
 
 def forget_keys(conn: Connection, workspace_id: str, doomed: ColumnElement[bool]) -> None:
@@ -170,7 +221,6 @@ def forget_keys(conn: Connection, workspace_id: str, doomed: ColumnElement[bool]
         return
     pairs = select(usage_events.c.key_hash, usage_events.c.id).where(doomed)
     conn.execute(delete(usage_event_keys).where(
-        usage_event_keys.c.workspace_id == workspace_id,
         tuple_(usage_event_keys.c.key_hash, usage_event_keys.c.event_row).in_(pairs)))
     times = usage_event_times
     entries = select(usage_events.c.type, usage_events.c.time, usage_events.c.customer_id, usage_events.c.id).where(
@@ -223,11 +273,11 @@ def _catch_up(conn: Connection, young: _Young) -> None:
         young.top = top
 
 
-def _top_and_low(conn: Connection) -> tuple[int, int]:
-    """The highest event id, and the lowest mark of any workspace (0 for one without a mark)."""
+def _top_and_low(conn: Connection, column: str = "through_id") -> tuple[int, int]:
+    """The highest event id, and the lowest ``column`` mark of any workspace (0 for one without)."""
     top = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM usage_events").scalar_one()
     low = conn.exec_driver_sql(
-        "SELECT coalesce(min(coalesce(m.through_id, 0)), 0) FROM workspaces AS w "
+        f"SELECT coalesce(min(coalesce(m.{column}, 0)), 0) FROM workspaces AS w "
         "LEFT JOIN usage_key_marks AS m ON m.workspace_id = w.id").scalar_one()
     return int(top), min(int(low), int(top))
 
@@ -263,4 +313,7 @@ def _after(held: dict[int, Rows], mark: int) -> dict[int, Rows]:
     return kept
 
 
-__all__ = ["forget_keys", "key_hash", "merge_due", "merge_keys", "merge_when_due", "next_event_id", "remember", "stored_keys"]
+__all__ = [
+    "forget_keys", "key_hash", "merge_due", "merge_keys", "merge_times", "merge_when_due", "merge_young",
+    "next_event_id", "remember", "stored_keys",
+]

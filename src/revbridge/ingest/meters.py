@@ -74,12 +74,12 @@ def stored_events(
 
 def _sqlite_ids(workspace_id: str, event_type: str, period: Period, customer_id: str | None) -> Any:
     """The ids of the period's events on SQLite: from ``usage_event_times`` up to the
-    workspace's merge mark, and by id range after it (``ingest.keys``), in one statement
+    workspace's time mark, and by id range after it (``ingest.keys``), in one statement
     so a merge cannot fall between the two."""
     t, e = usage_event_times, usage_events
     indexed = [t.c.workspace_id == workspace_id, t.c.type == event_type, t.c.time >= period.start,
                t.c.time < period.end]
-    mark = func.coalesce(select(usage_key_marks.c.through_id).where(
+    mark = func.coalesce(select(usage_key_marks.c.times_through_id).where(
         usage_key_marks.c.workspace_id == workspace_id).scalar_subquery(), 0)
     young = [e.c.id > mark, e.c.workspace_id.concat("") == workspace_id, e.c.type == event_type,
              e.c.time >= period.start, e.c.time < period.end]

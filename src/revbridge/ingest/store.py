@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from revbridge.errors import Problem
 from revbridge.ids import new_id
 from revbridge.ingest.envelope import IngestResult, UsageEvent
-from revbridge.ingest.keys import key_hash, merge_due, merge_keys, next_event_id, remember, stored_keys
+from revbridge.ingest.keys import key_hash, merge_due, next_event_id, remember, stored_keys
 from revbridge.ingest.rollups import hold_ingest_share
 from revbridge.ingest.tables import billed_periods, exceptions, usage_counters, usage_events
 from revbridge.scope import Scope
@@ -190,8 +190,7 @@ def _insert_sqlite(
     if rows:
         scope.conn.exec_driver_sql(_SQLITE_INSERT, rows)
         remember(scope.conn, ws, pairs)
-        if merge_due(scope.conn, inline=True):  # no upkeep thread kept up (a long import): merge here
-            merge_keys(scope.conn)
+        merge_due(scope.conn, inline=True)  # what no upkeep kept up with (a long import), merged here
     return inserted, {key: digest for key, (digest, _) in found.items()}
 
 

@@ -1,9 +1,11 @@
-"""SQLite's time index as a table merged in bulk: ``usage_event_times``
+"""SQLite's time index as a table merged in bulk: ``usage_event_times``; keys without workspace
 
 On SQLite the (workspace, type, time, customer) index of ``usage_events`` is dropped and
 its entries for every merged event (up to each workspace's mark in ``usage_key_marks``)
-go into ``usage_event_times``, which ``ingest.keys`` merges with the keys from now on.
-PostgreSQL keeps its index; the table exists there too, unused.
+go into ``usage_event_times``, which ``ingest.keys`` merges from now on, up to a mark of
+its own (``usage_key_marks.times_through_id``).
+``usage_event_keys`` is rebuilt as (key_hash, event row), a third of its size.
+PostgreSQL keeps its index; the tables exist there too, unused.
 
 Revision ID: 0009
 Revises: 0008
@@ -36,6 +38,18 @@ def upgrade() -> None:
                             name=op.f('pk_usage_event_times')),
     sqlite_with_rowid=False,
     )
+    op.create_table('usage_event_keys_slim',
+    sa.Column('key_hash', sa.BigInteger(), nullable=False),
+    sa.Column('event_row', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('key_hash', 'event_row', name=op.f('pk_usage_event_keys_slim')),
+    sqlite_with_rowid=False,
+    )
+    op.execute("INSERT INTO usage_event_keys_slim (key_hash, event_row) "
+               "SELECT key_hash, event_row FROM usage_event_keys ORDER BY 1, 2")
+    op.drop_table('usage_event_keys')
+    _rename_keys('usage_event_keys_slim', 'usage_event_keys')
+    op.add_column('usage_key_marks', sa.Column('times_through_id', sa.BigInteger(), server_default='0',
+                                               nullable=False))
     if op.get_bind().dialect.name != "sqlite":
         return
     op.drop_index(_TIME_INDEX, table_name='usage_events')
@@ -43,9 +57,31 @@ def upgrade() -> None:
                "SELECT e.workspace_id, e.type, e.time, e.customer_id, e.id FROM usage_events AS e "
                "JOIN usage_key_marks AS m ON m.workspace_id = e.workspace_id AND e.id <= m.through_id "
                "ORDER BY 1, 2, 3, 4, 5")
+    op.execute("UPDATE usage_key_marks SET times_through_id = through_id")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.create_index(_TIME_INDEX, 'usage_events', _TIME_COLUMNS, unique=False)
+    with op.batch_alter_table('usage_key_marks') as batch:
+        batch.drop_column('times_through_id')
     op.drop_table('usage_event_times')
+    op.create_table('usage_event_keys_wide',
+    sa.Column('workspace_id', sa.String(length=40), nullable=False),
+    sa.Column('key_hash', sa.BigInteger(), nullable=False),
+    sa.Column('event_row', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('workspace_id', 'key_hash', 'event_row', name=op.f('pk_usage_event_keys_wide')),
+    sqlite_with_rowid=False,
+    )
+    op.execute("INSERT INTO usage_event_keys_wide (workspace_id, key_hash, event_row) "
+               "SELECT e.workspace_id, k.key_hash, k.event_row FROM usage_event_keys AS k "
+               "JOIN usage_events AS e ON e.id = k.event_row ORDER BY 1, 2, 3")
+    op.drop_table('usage_event_keys')
+    _rename_keys('usage_event_keys_wide', 'usage_event_keys')
+
+
+def _rename_keys(old: str, new: str) -> None:
+    """Rename the keys table and its primary key (named after the table on PostgreSQL)."""
+    op.rename_table(old, new)
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"ALTER TABLE {new} RENAME CONSTRAINT pk_{old} TO pk_{new}")
