@@ -116,7 +116,29 @@ _ACTIONS = st.lists(
 
 
 @sqlite_only
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_writers_taking_turns_find_each_others_newest_events(
+    usage_world: UsageWorld, event: Callable[..., Any], engine: Engine
+) -> None:
+    """A writer's memory learns its own committed rows without reading them back
+    (``keys.publish``); the rows another process stores right after still reach it."""
+    other = open_engine(str(engine.url))
+    try:
+        services = [usage_world.service, IngestService(other)]
+        sent = [[event(id=f"turn-{n}")] for n in range(4)]
+        for n, batch in enumerate(sent):  # each writer in turn stores a new event
+            assert _counts(services[n % 2].accept_body(usage_world.workspace_id, msgspec.json.encode(batch),
+                                                       BATCH)) == (1, 0, 0)
+        for n, batch in enumerate(sent):  # and finds every one, its own and the other's
+            for service in services:
+                assert _counts(service.accept_body(usage_world.workspace_id, msgspec.json.encode(batch),
+                                                   BATCH)) == (0, 1, 0), n
+        assert _stored(engine, usage_world.workspace_id) == 4
+    finally:
+        other.dispose()
+
+
+@sqlite_only
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(actions=_ACTIONS)
 def test_any_mix_of_writers_merges_and_rollbacks_matches_a_model(
     usage_world: UsageWorld, event: Callable[..., Any], engine: Engine, actions: list[Any]

@@ -30,6 +30,7 @@ from revbridge.ingest.envelope import (
     ingest_records,
     validate_events,
 )
+from revbridge.ingest.keys import own_inserts, publish
 from revbridge.ingest.limits import DEFAULT_LIMITS, BodyTooLarge, IngestLimits, UnsupportedMediaType
 from revbridge.ingest.store import BatchOutcome, Counts, bump_counters, quarantine_body, store_batch
 from revbridge.ingest.tables import exceptions
@@ -136,9 +137,14 @@ class IngestService:
                 failed = exc
         with transaction(self.engine, workspace_id, "ingest", now) as scope:
             if failed is None:
-                return store_batch(scope, result, origin)
-            failed.exception_id = quarantine_body(scope, body, failed.problems, origin)  # type: ignore[attr-defined]
-        raise failed
+                outcome = store_batch(scope, result, origin)
+                own = own_inserts(scope.conn)
+            else:
+                failed.exception_id = quarantine_body(scope, body, failed.problems, origin)  # type: ignore[attr-defined]
+        if failed is not None:
+            raise failed
+        publish(own)  # committed: this process's memory learns its own rows without reading them back
+        return outcome
 
     def import_batches(
         self, workspace_id: str, batches: Iterable[list[RawRecord]], dry_run: bool = False
@@ -169,11 +175,15 @@ class IngestService:
                     events += len(batch)
                     if events < IMPORT_TRANSACTION_EVENTS:
                         continue
+                    own = own_inserts(conn)
                     tx.commit()
+                    publish(own)
                     tx = conn.begin()
                 yield from stored
                 stored, events = [], 0
+            own = own_inserts(conn)
             tx.commit()
+            publish(own)
             yield from stored
 
     def _validated_by_thread(

@@ -190,7 +190,8 @@ def _insert_sqlite(
     if rows:
         scope.conn.exec_driver_sql(_SQLITE_INSERT, rows)
         remember(scope.conn, ws, pairs)
-        merge_due(scope.conn, inline=True)  # what no upkeep kept up with (a long import), merged here
+        if first // _MERGE_CHECK_EVERY != (first + len(rows)) // _MERGE_CHECK_EVERY:  # a few queries: not every batch
+            merge_due(scope.conn, inline=True)  # what no upkeep kept up with (a long import), merged here
     return inserted, {key: digest for key, (digest, _) in found.items()}
 
 
@@ -212,6 +213,7 @@ def _sqlite_times(moments: list[datetime]) -> list[str]:
     ]
 
 
+_MERGE_CHECK_EVERY = 10_000  # event ids between a writer's looks at whether a merge is due
 _ENCODE = msgspec.json.encode
 _WITH_FRACTION = len("2025-03-01T11:00:00.000000Z")
 _WHOLE_SECOND = len("2025-03-01T11:00:00Z")
