@@ -1,9 +1,10 @@
 """Background upkeep of stored usage under ``revbridge serve``: keys, rollups and the log.
 
-One loop, which ``serve`` runs in a process of its own (``UpkeepProcess``): building
-rollups decodes every event in Python, and in the serving process it would hold the
-GIL requests need (measured: ingest fell to a third of its rate while a backlog was
-rolled up). ``UsageUpkeep`` is the same loop as a thread, for a library user or a test.
+``serve`` runs it in a process of its own (``UpkeepProcess``): building rollups decodes
+every event in Python, and in the serving process it would hold the GIL requests need
+(measured: ingest fell to a third of its rate while a backlog was rolled up).
+``UsageUpkeep`` runs it as two threads of the caller's process, for a library user or
+a test. Its steps:
 
 * every ``interval`` seconds (1), on SQLite, merges the keys and times of the newest
   events into their tables once enough of them wait (``keys.merge_when_due``);
