@@ -40,7 +40,8 @@ holds, and that holds because:
 * a transaction's first check catches memory up with every row committed since it last
   read (ids are never reused: ``AUTOINCREMENT``);
 * rows a transaction inserts itself are remembered for that transaction only; shared
-  memory learns them from the table at a later catch-up, that is, once committed;
+  memory learns them once committed: from the writer itself (``publish``, only when
+  nothing else was read meanwhile) or from the table at a later catch-up;
 * a merge moves the marks and adds the keys in one transaction, and memory forgets a
   row only once it reads a mark past it.
 """
@@ -207,41 +208,41 @@ def merge_keys(conn: Connection) -> int:
     In key order, in one statement; then every workspace's mark moves to the highest
     id. Runs in the caller's transaction (SQLite's write lock), so it is all or nothing.
     """
-    top, low = _top_and_low(conn, "through_id")
-    if top <= low:
-        return 0
-    _fill_hashes(conn, low, top)
-    merged = conn.exec_driver_sql(
-        "INSERT INTO usage_event_keys (key_hash, event_row) "
-        "SELECT e.key_hash, e.id FROM usage_events AS e "
-        "LEFT JOIN usage_key_marks AS m ON m.workspace_id = e.workspace_id "
-        "WHERE e.id > ? AND e.id <= ? AND e.id > coalesce(m.through_id, 0) ORDER BY 1, 2", (low, top)).rowcount
-    _move_marks(conn, "through_id", top)
-    return int(merged)
+    return _merge_after(conn, "through_id", "usage_event_keys (key_hash, event_row)", "e.key_hash, e.id",
+                        before=_fill_hashes)
 
 
 def merge_times(conn: Connection) -> int:
     """Add the time index entries of every event after the time marks to
     ``usage_event_times``; returns how many. Like ``merge_keys``, with its own mark."""
-    top, low = _top_and_low(conn, "times_through_id")
+    return _merge_after(conn, "times_through_id",
+                        "usage_event_times (workspace_id, type, time, customer_id, event_row)",
+                        "e.workspace_id, e.type, e.time, e.customer_id, e.id")
+
+
+def _merge_after(
+    conn: Connection, mark: str, target: str, columns: str, before: Callable[[Connection, int, int], None] | None = None
+) -> int:
+    """Insert ``columns`` of every event past its workspace's ``mark`` into ``target``,
+    in the target's key order, then move every workspace's ``mark`` to the highest id.
+
+    ``before(conn, low, top)`` runs first over the range the merge reads.
+    """
+    top, low = _top_and_low(conn, mark)
     if top <= low:
         return 0
+    if before is not None:
+        before(conn, low, top)
+    order = ", ".join(str(n + 1) for n in range(columns.count(",") + 1))
     merged = conn.exec_driver_sql(
-        "INSERT INTO usage_event_times (workspace_id, type, time, customer_id, event_row) "
-        "SELECT e.workspace_id, e.type, e.time, e.customer_id, e.id FROM usage_events AS e "
+        f"INSERT INTO {target} SELECT {columns} FROM usage_events AS e "
         "LEFT JOIN usage_key_marks AS m ON m.workspace_id = e.workspace_id "
-        "WHERE e.id > ? AND e.id <= ? AND e.id > coalesce(m.times_through_id, 0) ORDER BY 1, 2, 3, 4, 5",
-        (low, top)).rowcount
-    _move_marks(conn, "times_through_id", top)
-    return int(merged)
-
-
-def _move_marks(conn: Connection, column: str, top: int) -> None:
-    """Every workspace's ``column`` mark to ``top`` (a workspace without marks gets its row)."""
-    conn.exec_driver_sql(
+        f"WHERE e.id > ? AND e.id <= ? AND e.id > coalesce(m.{mark}, 0) ORDER BY {order}", (low, top)).rowcount
+    conn.exec_driver_sql(  # a workspace without marks gets its row
         "INSERT INTO usage_key_marks (workspace_id, through_id, times_through_id) "
         "SELECT id, 0, 0 FROM workspaces WHERE true ON CONFLICT (workspace_id) DO NOTHING")
-    conn.exec_driver_sql(f"UPDATE usage_key_marks SET {column} = ?", (top,))
+    conn.exec_driver_sql(f"UPDATE usage_key_marks SET {mark} = ?", (top,))
+    return int(merged)
 
 
 class _Merge(NamedTuple):
@@ -300,9 +301,9 @@ def _catch_up(conn: Connection, young: _Young) -> int:
     anything. Returns the highest id read."""
     with young.lock:
         marks = dict(conn.exec_driver_sql("SELECT workspace_id, through_id FROM usage_key_marks").all())
-        top, low = _top_and_low(conn)
-        if young.top is None:
-            young.top = low
+        top = _top(conn)
+        if young.top is None:  # a new process: every mark is read already, so start at the lowest
+            young.top = min(_low(conn, "through_id"), top)
         for workspace_id, mark in marks.items():
             held = young.by_workspace.get(workspace_id)
             if held and young.marks.get(workspace_id) != mark:
@@ -320,13 +321,21 @@ def _catch_up(conn: Connection, young: _Young) -> int:
         return top
 
 
-def _top_and_low(conn: Connection, column: str = "through_id") -> tuple[int, int]:
-    """The highest event id, and the lowest ``column`` mark of any workspace (0 for one without)."""
-    top = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM usage_events").scalar_one()
-    low = conn.exec_driver_sql(
+def _top_and_low(conn: Connection, column: str) -> tuple[int, int]:
+    """The highest event id, and the lowest ``column`` mark of any workspace, no higher."""
+    top = _top(conn)
+    return top, min(_low(conn, column), top)
+
+
+def _top(conn: Connection) -> int:
+    return int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM usage_events").scalar_one())
+
+
+def _low(conn: Connection, column: str) -> int:
+    """The lowest ``column`` mark of any workspace (0 for one without marks)."""
+    return int(conn.exec_driver_sql(
         f"SELECT coalesce(min(coalesce(m.{column}, 0)), 0) FROM workspaces AS w "
-        "LEFT JOIN usage_key_marks AS m ON m.workspace_id = w.id").scalar_one()
-    return int(top), min(int(low), int(top))
+        "LEFT JOIN usage_key_marks AS m ON m.workspace_id = w.id").scalar_one())
 
 
 def _fill_hashes(conn: Connection, low: int, top: int) -> None:

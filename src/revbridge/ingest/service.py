@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, Transaction, func, select, update
 
 from revbridge.catalog.versions import Status
 from revbridge.errors import NotFoundError, ValidationError
@@ -175,15 +175,11 @@ class IngestService:
                     events += len(batch)
                     if events < IMPORT_TRANSACTION_EVENTS:
                         continue
-                    own = own_inserts(conn)
-                    tx.commit()
-                    publish(own)
+                    _commit(conn, tx)
                     tx = conn.begin()
                 yield from stored
                 stored, events = [], 0
-            own = own_inserts(conn)
-            tx.commit()
-            publish(own)
+            _commit(conn, tx)
             yield from stored
 
     def _validated_by_thread(
@@ -258,6 +254,13 @@ class IngestService:
         scope.conn.execute(update(exceptions).where(exceptions.c.id == row.id).values(
             attempts=row.attempts + 1, problems=problems, updated_at=scope.now))
         return Counts()
+
+
+def _commit(conn: Connection, tx: Transaction) -> None:
+    """Commit, then let this process's memory learn the rows it stored (``keys.publish``)."""
+    own = own_inserts(conn)
+    tx.commit()
+    publish(own)
 
 
 def _origin(batch: list[RawRecord]) -> str:

@@ -1,10 +1,11 @@
 """Keep accepted events exactly once, quarantine the rest, and count everything.
 
 ``store_batch`` is the one write path for HTTP ingest, file import and replay. In one
-transaction it: drops in-batch repeats; inserts the new events exactly once (PostgreSQL:
-``ON CONFLICT DO NOTHING``, so concurrent senders of one event, in any number of
-processes, store it once; SQLite: a look-up under its single write lock, ``ingest.keys``); tells a duplicate (same key, same digest) from a conflict (same key, another
-payload: kept as an exception beside the untouched original); flags events that land
+transaction it: drops in-batch repeats; inserts the new events exactly once
+(PostgreSQL: ``ON CONFLICT DO NOTHING``, so concurrent senders of one event, in any
+number of processes, store it once; SQLite: a look-up under its single write lock,
+``ingest.keys``); tells a duplicate (same key, same digest) from a conflict (same key,
+another payload: kept as an exception beside the untouched original); flags events that land
 in an already billed period as late; writes every refusal to the exceptions queue; and
 adds the batch to the day's counters, which always satisfy
 ``received = accepted + duplicate + rejected``. The caller answers only after commit.
@@ -138,8 +139,9 @@ def _insert_new(
 
     The hot path of ingest, so each backend gets its fastest exact-once way: SQLite
     (one writer, so nothing can slip in between) looks the keys up first and inserts
-    only new ones (``ingest.keys``); PostgreSQL one ``INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING
-    RETURNING``, which stays exact with concurrent writers.
+    only new ones (``ingest.keys``); PostgreSQL one ``INSERT ... SELECT FROM
+    unnest(...) ON CONFLICT DO NOTHING RETURNING``, which stays exact with concurrent
+    writers.
     """
     if not events:
         return {}, {}

@@ -13,10 +13,10 @@ near "now", so entries land near the end of the index instead of one page per cu
 (a customer-major index costs a page write per event and customer). Still, live times
 spread over a minute or two, so at thousands of events a second every batch touches a
 page per event of that tail. PostgreSQL keeps it as an index; SQLite keeps it as
-``usage_event_times``, merged in bulk with the keys (``ingest.keys``): a merge writes a
-page once for the many entries it takes, and the events after the merge mark are read
-by id range. A partial index holds only the events flagged late, which billing clears
-per customer.
+``usage_event_times``, merged in bulk like the keys (``ingest.keys``): a merge writes a
+page once for the many entries it takes, and the events after its mark
+(``usage_key_marks.times_through_id``) are read by id range. A partial index holds only
+the events flagged late, which billing clears per customer.
 
 Meters do not scan raw events month after month: ``usage_rollups`` keeps, per meter
 definition, customer, UTC hour and group, the partial aggregate of every event up to

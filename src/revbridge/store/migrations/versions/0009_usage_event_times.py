@@ -38,16 +38,7 @@ def upgrade() -> None:
                             name=op.f('pk_usage_event_times')),
     sqlite_with_rowid=False,
     )
-    op.create_table('usage_event_keys_slim',
-    sa.Column('key_hash', sa.BigInteger(), nullable=False),
-    sa.Column('event_row', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('key_hash', 'event_row', name=op.f('pk_usage_event_keys_slim')),
-    sqlite_with_rowid=False,
-    )
-    op.execute("INSERT INTO usage_event_keys_slim (key_hash, event_row) "
-               "SELECT key_hash, event_row FROM usage_event_keys ORDER BY 1, 2")
-    op.drop_table('usage_event_keys')
-    _rename_keys('usage_event_keys_slim', 'usage_event_keys')
+    _rebuild_keys(with_workspace=False)
     op.add_column('usage_key_marks', sa.Column('times_through_id', sa.BigInteger(), server_default='0',
                                                nullable=False))
     if op.get_bind().dialect.name != "sqlite":
@@ -66,18 +57,25 @@ def downgrade() -> None:
     with op.batch_alter_table('usage_key_marks') as batch:
         batch.drop_column('times_through_id')
     op.drop_table('usage_event_times')
-    op.create_table('usage_event_keys_wide',
-    sa.Column('workspace_id', sa.String(length=40), nullable=False),
-    sa.Column('key_hash', sa.BigInteger(), nullable=False),
-    sa.Column('event_row', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('workspace_id', 'key_hash', 'event_row', name=op.f('pk_usage_event_keys_wide')),
+    _rebuild_keys(with_workspace=True)
+
+
+def _rebuild_keys(with_workspace: bool) -> None:
+    """``usage_event_keys`` rebuilt with or without its workspace, every entry kept."""
+    columns = ["workspace_id", "key_hash", "event_row"] if with_workspace else ["key_hash", "event_row"]
+    name = "usage_event_keys_wide" if with_workspace else "usage_event_keys_slim"
+    op.create_table(name,
+    *[sa.Column(c, sa.String(length=40) if c == "workspace_id" else sa.BigInteger(), nullable=False) for c in columns],
+    sa.PrimaryKeyConstraint(*columns, name=op.f(f'pk_{name}')),
     sqlite_with_rowid=False,
     )
-    op.execute("INSERT INTO usage_event_keys_wide (workspace_id, key_hash, event_row) "
-               "SELECT e.workspace_id, k.key_hash, k.event_row FROM usage_event_keys AS k "
-               "JOIN usage_events AS e ON e.id = k.event_row ORDER BY 1, 2, 3")
+    source = ("SELECT e.workspace_id, k.key_hash, k.event_row FROM usage_event_keys AS k "
+              "JOIN usage_events AS e ON e.id = k.event_row") if with_workspace else (
+              "SELECT key_hash, event_row FROM usage_event_keys")
+    order = ", ".join(str(n + 1) for n in range(len(columns)))
+    op.execute(f"INSERT INTO {name} ({', '.join(columns)}) {source} ORDER BY {order}")
     op.drop_table('usage_event_keys')
-    _rename_keys('usage_event_keys_wide', 'usage_event_keys')
+    _rename_keys(name, 'usage_event_keys')
 
 
 def _rename_keys(old: str, new: str) -> None:
