@@ -81,6 +81,17 @@ class ValidationError(RevbridgeError):
         self.problems = [Problem(field, reason, value, source)]
         super().__init__(str(self.problems[0]))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled whole, problems and all: a file import raises what its validating process found.
+        return (_rebuilt, (type(self), self.problems))
+
+
+def _rebuilt(cls: type[ValidationError], problems: list[Problem]) -> ValidationError:
+    error = cls.__new__(cls)
+    error.problems = list(problems)
+    RevbridgeError.__init__(error, "; ".join(str(p) for p in error.problems))
+    return error
+
 
 class ValidationErrors(ValidationError):
     """Several problems found in one input; all are reported at once."""

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from revbridge.ingest import keys as keys_module
-from revbridge.ingest import store as store_module
+from revbridge.ingest import envelope as envelope_module
 from revbridge.ingest.envelope import ingest_body
 from revbridge.ingest.keys import merge_keys
 from revbridge.ingest.service import IngestService
@@ -93,7 +93,7 @@ def test_a_second_process_sees_what_the_first_stored(
 def test_every_key_hashing_alike_still_stores_each_event_once(
     usage_world: UsageWorld, event: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "key_hash", lambda source, event_id: 7)
+    monkeypatch.setattr(envelope_module, "key_hash", lambda source, event_id: 7)
     monkeypatch.setattr(keys_module, "key_hash", lambda source, event_id: 7)
     batch = [event(id=f"c{n}") for n in range(4)]
     assert _counts(usage_world.send(batch[:2])) == (2, 0, 0)

@@ -25,7 +25,7 @@ from revbridge.domain.period import Period
 from revbridge.errors import NotFoundError, ValidationError
 from revbridge.ingest import quarantine
 from revbridge.ingest.meters import usage_table
-from revbridge.ingest.readers import ColumnMapping, read_events
+from revbridge.ingest.readers import ColumnMapping
 from revbridge.ingest.reference import Window
 from revbridge.ingest.rollups import roll_up_all
 from revbridge.ingest.service import IngestService, limits_from
@@ -88,8 +88,7 @@ def import_(
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,} events"),
                   TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=console, disable=as_json) as progress:
         task = progress.add_task(f"importing {file.name}", total=None, rate="")
-        batches = read_events(file, mapping, batch_size=batch_size)
-        for records, outcome in service.import_batches(ws_id, batches, dry_run):
+        for records, outcome in service.import_file(ws_id, file, mapping, batch_size, dry_run):
             total.add(outcome.counts)
             errors.extend(outcome.errors[: max(0, 20 - len(errors))])
             rate = total.received / max(time.monotonic() - started, 1e-6)

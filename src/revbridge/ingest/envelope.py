@@ -60,6 +60,13 @@ _QUOTE = msgspec.json.encode
 _CANONICAL = msgspec.json.Encoder(order="sorted", decimal_format="number")
 _RAW = msgspec.json.Encoder(decimal_format="number", enc_hook=str)
 _sha256 = hashlib.sha256
+_blake2b = hashlib.blake2b
+
+
+def key_hash(source: str, event_id: str) -> int:
+    """The signed 64-bit hash of an event's dedup key (source, id), as the store keeps it."""
+    text = f"{source}\x1f{event_id}".encode("utf-8", "surrogatepass")
+    return int.from_bytes(_blake2b(text, digest_size=8).digest(), "big", signed=True)
 
 
 class UsageEvent(msgspec.Struct, frozen=True, gc=False):
@@ -85,6 +92,33 @@ class UsageEvent(msgspec.Struct, frozen=True, gc=False):
     extensions: dict[str, Any]
     digest: str
     payload: bytes
+
+    @property
+    def key_hash(self) -> int:
+        return key_hash(self.source, self.id)
+
+    def row(self) -> EventRow:
+        """What the store keeps of this event (its data and extensions are in ``payload``)."""
+        return EventRow(self.source, self.id, self.type, self.customer_id, self.time, self.digest, self.payload,
+                        key_hash(self.source, self.id))
+
+
+class EventRow(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """An accepted event as the store writes it: the form a file import hands from the
+    process that validates to the one that stores (``ingest.handover``), as a msgpack
+    array, with its key hash already computed."""
+
+    source: str
+    id: str
+    type: str
+    customer_id: str
+    time: datetime
+    digest: str
+    payload: bytes
+    key_hash: int
+
+
+Storable = UsageEvent | EventRow  # what the store takes: either has every field it writes
 
 
 @dataclass(frozen=True)
@@ -113,7 +147,7 @@ class Rejection:
 class IngestResult:
     """What became of a batch: every event received is in exactly one of the two lists."""
 
-    accepted: list[UsageEvent]
+    accepted: Sequence[Storable]
     rejected: list[Rejection]
 
     @property

@@ -50,13 +50,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from hashlib import blake2b
 from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
 import msgspec
 from sqlalchemy import ColumnElement, Connection, Engine, delete, event, select, tuple_
 
+from revbridge.ingest.envelope import key_hash
 from revbridge.ingest.tables import usage_event_keys, usage_event_times, usage_events
 
 KEYS_MERGE_AT = 200_000  # young events of the whole database before the upkeep merges their keys
@@ -68,12 +68,6 @@ INLINE_FACTOR = 1.25  # a writer merges by itself past this many times the upkee
 _TX_KEYS = "revbridge_tx_keys"  # Connection.info: this transaction's own inserts, per workspace
 _TX_SEEN = "revbridge_tx_seen"  # Connection.info: the highest id memory had read when this transaction began
 Rows = int | tuple[int, ...]  # the event row(s) under one hash: a tuple only after a collision
-
-
-def key_hash(source: str, event_id: str) -> int:
-    """The signed 64-bit hash of an event's (source, id), as stored in ``key_hash``."""
-    text = f"{source}\x1f{event_id}".encode("utf-8", "surrogatepass")
-    return int.from_bytes(blake2b(text, digest_size=8).digest(), "big", signed=True)
 
 
 class _Young:

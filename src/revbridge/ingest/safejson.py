@@ -113,7 +113,11 @@ def _decode(body: bytes, limits: IngestLimits, field: str) -> Any:
     except RecursionError:
         reason = _depth_reason(limits)
     except msgspec.DecodeError as exc:
-        reason = "malformed JSON: " + str(exc).removeprefix("JSON is malformed: ")
+        message = str(exc)
+        if message.startswith("Invalid UTF-8"):  # msgspec 0.23 and later, for a string's bytes
+            reason = "not valid UTF-8"
+        else:
+            reason = "malformed JSON: " + message.removeprefix("JSON is malformed: ")
     raise MalformedBody([Problem(field, reason)])
 
 

@@ -9,6 +9,7 @@ customer created a moment ago is recognised without a query per event.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -16,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Transaction, func, select, update
@@ -30,8 +32,17 @@ from revbridge.ingest.envelope import (
     ingest_records,
     validate_events,
 )
+from revbridge.ingest.handover import (
+    HANDOVER_FROM_BYTES,
+    FileJob,
+    Validated,
+    database_url_of,
+    origin_of,
+    validated_in_child,
+)
 from revbridge.ingest.keys import own_inserts, publish
 from revbridge.ingest.limits import DEFAULT_LIMITS, BodyTooLarge, IngestLimits, UnsupportedMediaType
+from revbridge.ingest.readers import DEFAULT_BATCH_SIZE, ColumnMapping, read_events
 from revbridge.ingest.store import BatchOutcome, Counts, bump_counters, quarantine_body, store_batch
 from revbridge.ingest.tables import exceptions
 from revbridge.scope import Scope, transaction, utcnow
@@ -58,6 +69,7 @@ class IngestService:
         self.engine = engine
         self.limits = limits
         self.clock = clock  # "now" for the lateness and future windows; the demo runs on a fixed clock
+        self.handover_from_bytes = HANDOVER_FROM_BYTES  # a file this large is validated in a second process
         self._caches: dict[str, _WorkspaceCache] = {}
         self._lock = threading.Lock()
 
@@ -146,15 +158,34 @@ class IngestService:
         publish(own)  # committed: this process's memory learns its own rows without reading them back
         return outcome
 
+    def import_file(
+        self, workspace_id: str, path: str | Path, mapping: ColumnMapping | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE, dry_run: bool = False,
+    ) -> Iterator[tuple[int, BatchOutcome]]:
+        """Import a JSON Lines, CSV or Parquet file; yields (records, outcome) per batch, once committed.
+
+        A large file is validated by a second process while this one stores
+        (``ingest.handover``): the two use both cores. A small file, a database only
+        this process can open, or a clock of the caller's own (which a second process
+        cannot share) take ``import_batches``, validating in a thread.
+        """
+        batches = read_events(path, mapping, batch_size=batch_size)  # refuses an unknown kind of file here
+        url = database_url_of(self.engine)
+        if dry_run or url is None or self.clock is not utcnow or os.path.getsize(path) < self.handover_from_bytes:
+            yield from self.import_batches(workspace_id, batches, dry_run)
+            return
+        job = FileJob(url, workspace_id, str(path), mapping, batch_size, self.limits)
+        with self.engine.connect() as conn:
+            yield from self._store_validated(conn, threading.Lock(), workspace_id, validated_in_child(job))
+
     def import_batches(
         self, workspace_id: str, batches: Iterable[list[RawRecord]], dry_run: bool = False
     ) -> Iterator[tuple[int, BatchOutcome]]:
         """Store batches of file records; yields (records, outcome) for each, once committed.
 
-        Batches are stored in transactions of about ``IMPORT_TRANSACTION_EVENTS``
-        events, as each commit writes every index page it touched. While one batch is
-        stored the next is validated by a thread that shares the connection, one at a
-        time (``guard``): SQLite and psycopg release the GIL while they work.
+        While one batch is stored the next is validated by a thread that shares the
+        connection, one at a time (``guard``): SQLite and psycopg release the GIL while
+        they work.
 
         A dry run validates and classifies each batch against what is stored, then
         rolls it back.
@@ -164,37 +195,45 @@ class IngestService:
             return
         guard = threading.Lock()
         with self.engine.connect() as conn:
-            tx = conn.begin()
             validated = self._validated_by_thread(conn, guard, workspace_id, batches)
-            stored: list[tuple[int, BatchOutcome]] = []  # not committed yet
-            events = 0
-            for batch, result, now in validated:
-                with guard:
-                    outcome = store_batch(Scope(conn, workspace_id, "import", now), result, _origin(batch))
-                    stored.append((len(batch), outcome))
-                    events += len(batch)
-                    if events < IMPORT_TRANSACTION_EVENTS:
-                        continue
-                    _commit(conn, tx)
-                    tx = conn.begin()
-                yield from stored
-                stored, events = [], 0
-            _commit(conn, tx)
+            yield from self._store_validated(conn, guard, workspace_id, validated)
+
+    def _store_validated(
+        self, conn: Connection, guard: threading.Lock, workspace_id: str, validated: Iterator[Validated]
+    ) -> Iterator[tuple[int, BatchOutcome]]:
+        """Store judged batches in transactions of about ``IMPORT_TRANSACTION_EVENTS``
+        events, as each commit writes every index page it touched; yield each batch's
+        outcome once its transaction has committed."""
+        tx = conn.begin()
+        stored: list[tuple[int, BatchOutcome]] = []  # not committed yet
+        events = 0
+        for records, origin, result, now in validated:
+            with guard:
+                stored.append((records, store_batch(Scope(conn, workspace_id, "import", now), result, origin)))
+                events += records
+                if events < IMPORT_TRANSACTION_EVENTS:
+                    continue
+                _commit(conn, tx)
+                tx = conn.begin()
             yield from stored
+            stored, events = [], 0
+        _commit(conn, tx)
+        yield from stored
 
     def _validated_by_thread(
         self, conn: Connection, guard: threading.Lock, workspace_id: str, batches: Iterable[list[RawRecord]]
-    ) -> Iterator[tuple[list[RawRecord], IngestResult, datetime]]:
+    ) -> Iterator[Validated]:
         """Each batch validated by a second thread, one batch ahead of the caller."""
         source = iter(batches)
         lookup = self.customer_lookup(conn, workspace_id, guard=guard)
 
-        def validate_next(rules: EventRules) -> tuple[list[RawRecord], IngestResult, datetime] | None:
+        def validate_next(rules: EventRules) -> Validated | None:
             batch = next(source, None)
             if batch is None:
                 return None
             now = self.clock()
-            return batch, ingest_records(batch, rules=rules, customer_of=lookup, now=now, limits=self.limits), now
+            result = ingest_records(batch, rules=rules, customer_of=lookup, now=now, limits=self.limits)
+            return Validated(len(batch), origin_of(batch), result, now)
 
         with ThreadPoolExecutor(1, thread_name_prefix="import-validate") as ahead:
             pending = ahead.submit(validate_next, self.rules(conn, workspace_id))
@@ -211,7 +250,7 @@ class IngestService:
                 result = ingest_records(batch, rules=self.rules(conn, workspace_id),
                                         customer_of=self.customer_lookup(conn, workspace_id),
                                         now=scope.now, limits=self.limits)
-                outcome = store_batch(scope, result, _origin(batch))
+                outcome = store_batch(scope, result, origin_of(batch))
                 tx.rollback()
             yield len(batch), outcome
 
@@ -261,11 +300,6 @@ def _commit(conn: Connection, tx: Transaction) -> None:
     own = own_inserts(conn)
     tx.commit()
     publish(own)
-
-
-def _origin(batch: list[RawRecord]) -> str:
-    """The file a batch came from, for the exceptions queue."""
-    return batch[0].source.rsplit(":", 1)[0] if batch else "import"
 
 
 def _replay_limits(limits: IngestLimits) -> IngestLimits:

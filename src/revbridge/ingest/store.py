@@ -24,8 +24,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from revbridge.errors import Problem
 from revbridge.ids import new_id
-from revbridge.ingest.envelope import IngestResult, UsageEvent
-from revbridge.ingest.keys import key_hash, merge_due, next_event_id, remember, stored_keys
+from revbridge.ingest.envelope import IngestResult, Storable
+from revbridge.ingest.keys import merge_due, next_event_id, remember, stored_keys
 from revbridge.ingest.rollups import hold_ingest_share
 from revbridge.ingest.tables import billed_periods, exceptions, usage_counters, usage_events
 from revbridge.scope import Scope
@@ -89,7 +89,7 @@ def store_batch(scope: Scope, result: IngestResult, origin: str, count: bool = T
     inserted, stored = _insert_new(scope, fresh)
     outcome.counts.accepted = len(inserted)
     outcome.late = sum(inserted.values())
-    conflicts: list[UsageEvent] = []
+    conflicts: list[Storable] = []
     if repeats or len(inserted) < len(fresh):
         firsts = {(e.source, e.id): e.digest for e in fresh}
         for event in [*(e for e in fresh if (e.source, e.id) not in inserted), *repeats]:
@@ -117,13 +117,13 @@ def store_batch(scope: Scope, result: IngestResult, origin: str, count: bool = T
     return outcome
 
 
-def _split_repeats(events: Sequence[UsageEvent]) -> tuple[list[UsageEvent], list[UsageEvent]]:
+def _split_repeats(events: Sequence[Storable]) -> tuple[list[Storable], list[Storable]]:
     """The first event of every key, and the later ones with a key already seen in the batch."""
     if len({(e.source, e.id) for e in events}) == len(events):
         return list(events), []
     seen: set[tuple[str, str]] = set()
-    fresh: list[UsageEvent] = []
-    repeats: list[UsageEvent] = []
+    fresh: list[Storable] = []
+    repeats: list[Storable] = []
     for event in events:
         key = (event.source, event.id)
         (repeats if key in seen else fresh).append(event)
@@ -132,7 +132,7 @@ def _split_repeats(events: Sequence[UsageEvent]) -> tuple[list[UsageEvent], list
 
 
 def _insert_new(
-    scope: Scope, events: Sequence[UsageEvent]
+    scope: Scope, events: Sequence[Storable]
 ) -> tuple[dict[tuple[str, str], bool], dict[tuple[str, str], str]]:
     """Insert what is new. Returns the keys inserted (with their late flag) and the
     digests already stored for the keys that were not.
@@ -153,7 +153,7 @@ def _insert_new(
     arrays = [
         [e.source for e in events], [e.id for e in events], [e.type for e in events],
         [e.customer_id for e in events], [e.time for e in events], [e.digest for e in events],
-        [e.payload for e in events], late, [key_hash(e.source, e.id) for e in events],
+        [e.payload for e in events], late, [e.key_hash for e in events],
     ]
     rows = scope.conn.exec_driver_sql(
         _PG_INSERT, {"ws": scope.workspace_id, "received": scope.now, **dict(zip(columns, arrays, strict=True))}
@@ -165,7 +165,7 @@ def _insert_new(
 
 
 def _insert_sqlite(
-    scope: Scope, events: Sequence[UsageEvent], late: list[bool]
+    scope: Scope, events: Sequence[Storable], late: list[bool]
 ) -> tuple[dict[tuple[str, str], bool], dict[tuple[str, str], str]]:
     """Look the keys up (``ingest.keys``: no unique index on SQLite), insert the new ones.
 
@@ -175,7 +175,7 @@ def _insert_sqlite(
     """
     ws, received = scope.workspace_id, sqlite_instant(scope.now)
     keys = [(e.source, e.id) for e in events]
-    hashes = [key_hash(source, eid) for source, eid in keys]
+    hashes = [e.key_hash for e in events]
     found = stored_keys(scope.conn, ws, keys, hashes)
     first = next_event_id(scope.conn)
     rows = []
@@ -251,7 +251,7 @@ def _one_of(conn: Connection, column: Any, values: Sequence[str]) -> ColumnEleme
     return clause
 
 
-def _late_flags(scope: Scope, events: Sequence[UsageEvent]) -> list[bool]:
+def _late_flags(scope: Scope, events: Sequence[Storable]) -> list[bool]:
     """Whether each event falls in a period already billed for its customer and type."""
     earliest = min(e.time for e in events)
     customers = sorted({e.customer_id for e in events})
@@ -275,7 +275,7 @@ def _late_flags(scope: Scope, events: Sequence[UsageEvent]) -> list[bool]:
 
 
 def _stored_rows(
-    conn: Connection, workspace_id: str, events: Sequence[UsageEvent]
+    conn: Connection, workspace_id: str, events: Sequence[Storable]
 ) -> list[tuple[tuple[str, str], str, int]]:
     """``(key, digest, row id)`` of the stored events with these keys; one index range per source."""
     by_source: dict[str, list[str]] = {}

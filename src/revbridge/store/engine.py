@@ -1,7 +1,7 @@
 """Open a database: SQLite (embedded default) or PostgreSQL, with each one's settings.
 
 SQLite gets WAL, ``synchronous=NORMAL``, a busy timeout, foreign keys, a 64 MB page
-cache and a checkpoint mark of 100,000 pages (400 MB of log), and every
+cache and 16 KB pages, a checkpoint mark of 25,000 pages (400 MB of log), and every
 transaction starts with ``BEGIN IMMEDIATE`` so the single writer is taken up front
 instead of failing on upgrade from a read lock (but for connections marked
 ``revbridge_read_only``, which begin deferred). PostgreSQL URLs are driven by psycopg 3.
@@ -18,7 +18,8 @@ from sqlalchemy.exc import ArgumentError
 from revbridge.errors import ValidationError
 from revbridge.store.types import sqlite_decimal_add, sqlite_decimal_max
 
-WAL_AUTOCHECKPOINT_PAGES = 100_000
+PAGE_SIZE = 16_384
+WAL_AUTOCHECKPOINT_PAGES = 25_000
 
 
 def normalise_url(url: str) -> str:
@@ -51,6 +52,10 @@ def _sqlite_pragmas(engine: Engine) -> None:
     def _on_connect(dbapi_conn: Any, _: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
+        # Set before anything is written, so a new database is made of 16 KB pages: a
+        # commit writes its pages to the log one system call each, and a batch of usage
+        # events a quarter as many calls as with 4 KB pages. No effect on an existing file.
+        cur.execute(f"PRAGMA page_size={PAGE_SIZE}")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")

@@ -1,0 +1,137 @@
+"""A file import validated in a second process (``ingest.handover``): the same outcome
+as validating in a thread, errors raised where the import runs, no process left behind."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from revbridge.errors import ValidationError
+from revbridge.ingest.handover import database_url_of
+from revbridge.ingest.readers import ColumnMapping
+from revbridge.ingest.store import Counts, counters
+from revbridge.ingest.tables import exceptions, usage_events
+from revbridge.scope import transaction
+from revbridge.store.engine import open_engine
+
+from .store_fixtures import UsageWorld
+
+
+@pytest.fixture
+def handing_over(usage_world: UsageWorld) -> UsageWorld:
+    usage_world.service.handover_from_bytes = 0  # every file, however small
+    return usage_world
+
+
+def _import(world: UsageWorld, path: Path, batch_size: int = 2, **kwargs: Any) -> tuple[Counts, list[int]]:
+    total, records = Counts(), []
+    for n, outcome in world.service.import_file(world.workspace_id, path, batch_size=batch_size, **kwargs):
+        total.add(outcome.counts)
+        records.append(n)
+    return total, records
+
+
+def _gone() -> bool:
+    return not [p for p in multiprocessing.active_children() if p.name == "revbridge-import-validate"]
+
+
+def test_a_file_validated_in_a_second_process_counts_like_one_validated_in_a_thread(
+    handing_over: UsageWorld, event: Callable[..., Any], tmp_path: Path
+) -> None:
+    world = handing_over
+    shared = event(id="shared")
+    world.send([shared])
+    changed = {**shared, "data": {**shared["data"], "tokens": 11}}
+    lines = [json.dumps(shared), json.dumps(changed), json.dumps(event(id="f1")), "{broken",
+             json.dumps(event(type="x")), json.dumps(event(id="f1")), json.dumps(event(id="f2", subject="globex"))]
+    path = tmp_path / "usage.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+
+    total, records = _import(world, path)
+
+    assert records == [2, 2, 2, 1]
+    assert (total.received, total.accepted, total.duplicate, total.rejected) == (7, 2, 2, 3)
+    assert _gone()
+    with transaction(world.engine, world.workspace_id, "t") as scope:
+        day = counters(scope)[0]
+        assert day["received"] == day["accepted"] + day["duplicate"] + day["rejected"] == 8
+        stored = scope.conn.execute(select(usage_events.c.event_id, usage_events.c.customer_id)).all()
+        assert sorted(stored) == [("f1", world.customers["acme"]), ("f2", world.customers["globex"]),
+                                  ("shared", world.customers["acme"])]
+        reasons = sorted(scope.conn.execute(select(exceptions.c.reason, exceptions.c.origin)).all())
+        assert reasons == [("bad_field", f"{path}:4"), ("conflict", str(path)), ("unknown_type", f"{path}:5")]
+
+    again, _ = _import(world, path)  # the same file again: nothing counted twice
+    assert (again.accepted, again.duplicate, again.rejected) == (0, 4, 3)
+
+
+def test_the_validating_process_sees_a_customer_created_during_the_import(
+    handing_over: UsageWorld, event: Callable[..., Any], tmp_path: Path, scope_in: Callable[..., Any]
+) -> None:
+    from revbridge.catalog.customers import create_customer
+
+    path = tmp_path / "usage.jsonl"
+    path.write_text(json.dumps(event(id="early")) + "\n" + json.dumps(event(id="new", subject="newco")) + "\n")
+    with scope_in(handing_over.workspace_id) as scope:
+        create_customer(scope, {"key": "newco", "name": "NewCo", "country": "US"})
+    total, _ = _import(handing_over, path, batch_size=1)
+    assert total.accepted == 2
+
+
+def test_an_error_in_the_validating_process_is_raised_by_the_import(
+    handing_over: UsageWorld, tmp_path: Path
+) -> None:
+    path = tmp_path / "usage.csv"
+    path.write_text("id,source,type,time\n1,app,api.request,2025-01-01T00:00:00Z\n")  # no subject column
+    with pytest.raises(ValidationError) as raised:
+        _import(handing_over, path, mapping=ColumnMapping())
+    assert "subject" in str(raised.value)
+    assert raised.value.problems
+    assert _gone()
+
+
+def test_an_import_stopped_early_stops_its_validating_process(
+    handing_over: UsageWorld, event: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from revbridge.ingest import service
+
+    monkeypatch.setattr(service, "IMPORT_TRANSACTION_EVENTS", 5)  # a commit, and an outcome, every batch
+    path = tmp_path / "usage.jsonl"
+    path.write_text("\n".join(json.dumps(event()) for _ in range(200)) + "\n")
+    batches = handing_over.service.import_file(handing_over.workspace_id, path, batch_size=5)
+    next(batches)
+    batches.close()
+    assert _gone()
+    with handing_over.engine.connect() as conn:  # what was committed stays; the rest was never stored
+        assert conn.execute(select(func.count()).select_from(usage_events)).scalar_one() == 5
+
+
+def test_a_validating_process_that_dies_fails_the_import(
+    handing_over: UsageWorld, event: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from revbridge.ingest import service
+
+    monkeypatch.setattr(service, "IMPORT_TRANSACTION_EVENTS", 2)  # the child is still at work after one batch
+    path = tmp_path / "usage.jsonl"
+    path.write_text("\n".join(json.dumps(event()) for _ in range(200)) + "\n")
+    batches = handing_over.service.import_file(handing_over.workspace_id, path, batch_size=2)
+    next(batches)
+    (child,) = [p for p in multiprocessing.active_children() if p.name == "revbridge-import-validate"]
+    child.kill()
+    with pytest.raises(RuntimeError, match="ended unexpectedly"):
+        for _ in batches:
+            pass
+
+
+def test_only_a_database_another_process_can_open_is_handed_over(tmp_path: Path) -> None:
+    assert database_url_of(open_engine("sqlite://")) is None
+    assert database_url_of(open_engine("sqlite:///:memory:")) is None
+    assert database_url_of(open_engine(f"sqlite:///{tmp_path}/x.db")) == f"sqlite:///{tmp_path}/x.db"
+    assert database_url_of(open_engine("postgresql://u:secret@127.0.0.1/db")) == \
+        "postgresql+psycopg://u:secret@127.0.0.1/db"
