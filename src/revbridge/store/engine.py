@@ -1,6 +1,6 @@
 """Open a database: SQLite (embedded default) or PostgreSQL, with each one's settings.
 
-SQLite gets WAL, ``synchronous=NORMAL``, a busy timeout, foreign keys, a 64 MB page
+SQLite gets WAL, ``synchronous=NORMAL``, a busy timeout, foreign keys, a 16 MB page
 cache and 16 KB pages, a checkpoint mark of 25,000 pages (400 MB of log), and every
 transaction starts with ``BEGIN IMMEDIATE`` so the single writer is taken up front
 instead of failing on upgrade from a read lock (but for connections marked
@@ -60,7 +60,9 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA cache_size=-65536")
+        # 16 MB: measured faster than 64 MB for a file import (pages written out sooner,
+        # less memory touched) and it keeps an import's two processes under 300 MB.
+        cur.execute("PRAGMA cache_size=-16384")
         # A batch of usage events with random ids dirties thousands of index pages, so
         # the default mark (1,000 pages) would make nearly every such commit checkpoint
         # and sync in line; `serve` checkpoints in the background (ingest.upkeep), and
