@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
-from revbridge.ingest import keys as keys_module
 from revbridge.ingest import envelope as envelope_module
+from revbridge.ingest import keys as keys_module
 from revbridge.ingest.envelope import ingest_body
 from revbridge.ingest.keys import merge_keys
 from revbridge.ingest.service import IngestService

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from revbridge.catalog.apply import apply_catalog
 from revbridge.catalog.spec import load_catalog
@@ -146,3 +146,48 @@ def test_builders_running_at_once_add_every_event_once(usage_world: UsageWorld) 
             usage_rollups.c.meter_key == calls)).scalar()
     assert counted == 120
     _check_all(usage_world, specs, Period(BASE, BASE + timedelta(hours=5)))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(specs=st.lists(crowded_st, max_size=20), chunk=st.integers(1, 3), start=st.integers(0, 179),
+       length=st.integers(1, 180), forget_bounds=st.booleans())
+def test_periods_starting_and_ending_inside_an_hour_match_the_reference(
+    usage_world: UsageWorld, specs: list[dict[str, Any]], chunk: int, start: int, length: int, forget_bounds: bool
+) -> None:
+    _reset(usage_world)
+    _send(usage_world, specs)
+    roll_up_all(usage_world.engine, usage_world.workspace_id, BASE, chunk)
+    if forget_bounds:  # rows written before their events' times were kept
+        with usage_world.engine.begin() as conn:
+            conn.execute(update(usage_rollups).values(first_time=None, last_time=None))
+    moment = BASE + timedelta(minutes=start)
+    _check_all(usage_world, specs, Period(moment, moment + timedelta(minutes=length)))
+
+
+def test_a_month_to_date_reads_its_last_hour_from_the_rollups(
+    usage_world: UsageWorld, monkeypatch: Any
+) -> None:
+    from revbridge.ingest import meters as meters_module
+
+    _send(usage_world, [_spec(1, minute=5), _spec(2, minute=20)])
+    roll_up_all(usage_world.engine, usage_world.workspace_id, BASE)
+    _send(usage_world, [_spec(3, minute=25)])  # after the mark: read raw, by id
+    reads: list[tuple[Period, int | None]] = []
+    original = meters_module.stored_events
+
+    def recording(conn: Any, workspace_id: str, event_type: str, period: Period, customer_id: Any = None,
+                  after_id: int | None = None) -> Any:
+        reads.append((period, after_id))
+        return original(conn, workspace_id, event_type, period, customer_id, after_id)
+
+    monkeypatch.setattr(meters_module, "stored_events", recording)
+    with transaction(usage_world.engine, usage_world.workspace_id, "t") as scope:
+        tokens = stored_meters(scope)["tokens"].meter
+        acme = usage_world.customers["acme"]
+        to_date = Period(BASE, BASE + timedelta(hours=1, minutes=30))
+        assert customer_quantity(scope.conn, scope.workspace_id, acme, tokens, to_date) == 6
+        assert [after is not None for _, after in reads] == [True]  # only the events after the mark
+        reads.clear()
+        cut = Period(BASE, BASE + timedelta(hours=1, minutes=10))  # ends between two rolled-up events
+        assert customer_quantity(scope.conn, scope.workspace_id, acme, tokens, cut) == 1
+        assert sorted(after is None for _, after in reads) == [False, True]  # that hour raw, in full

@@ -3,10 +3,12 @@
 A quantity is the meter's fold (``ingest.reference``) over the period's events, read in
 three parts that never overlap:
 
-* the whole UTC hours inside the period, from the rollups (``ingest.rollups``), which
-  cover every event up to their mark;
-* the events after that mark in those hours (the rollups have not seen them yet);
-* the events in the partial hours at the period's edges.
+* the UTC hours the period touches, from the rollups (``ingest.rollups``), which cover
+  every event up to their mark; an hour the period starts or ends inside only when its
+  rows' earliest and latest event times are inside the period (a month to date ends in
+  the current hour, which holds every customer's newest events);
+* the events after that mark (the rollups have not seen them yet);
+* the raw events of an edge hour whose rollups could hold events outside the period.
 
 The database only selects; partial aggregates combine in Python in ``Decimal``
 (``ingest.partials``), so SQLite and PostgreSQL give the same answer by construction,
@@ -30,7 +32,7 @@ from revbridge.ingest.envelope import UsageEvent
 from revbridge.ingest.partials import Partial, finish, group_of, value_key
 from revbridge.ingest.reference import UsageKey, Window, takes_part, window_start
 from revbridge.ingest.retention import check_not_purged, purged_before
-from revbridge.ingest.rollups import HOUR, covered, event_columns, event_of, group_from_text
+from revbridge.ingest.rollups import HOUR, Rolled, covered, event_columns, event_of, group_from_text
 from revbridge.ingest.store import dialect_insert
 from revbridge.ingest.tables import billed_periods, usage_event_times, usage_events, usage_key_marks
 from revbridge.scope import Scope
@@ -124,12 +126,11 @@ def _pieces(
     conn: Connection, workspace_id: str, meter: Meter, period: Period, customer_id: str | None,
     window: Window | None, dimensions: tuple[str, ...] | None,
 ) -> Pieces:
-    """The period's partial aggregates per key: rollups for the whole hours they cover,
+    """The period's partial aggregates per key: rollups for the hours they cover,
     raw events for the rest (see the module's docstring)."""
     pieces: Pieces = {}
-    first, last = _ceil_hour(period.start), window_start(period.end, Window.HOUR)
-    found = covered(conn, workspace_id, meter, (first, last), customer_id, with_hours=window is not None) if (
-        dimensions is None and first < last) else None
+    low, high = window_start(period.start, Window.HOUR), _ceil_hour(period.end)  # every hour the period touches
+    found = covered(conn, workspace_id, meter, (low, high), customer_id) if dimensions is None else None
 
     def raw(span: Period, after_id: int | None = None) -> None:
         events = stored_events(conn, workspace_id, meter.event_type, span, customer_id, after_id)
@@ -138,21 +139,36 @@ def _pieces(
     if found is None:
         raw(period)
         return pieces
-    through, rows = found
-    for customer, hour, group, value, partial in rows:
-        key = UsageKey(customer, group_from_text(group),
-                       window_start(hour, window) if hour is not None and window is not None else None)
-        mine = pieces.get((key, value))
-        if mine is None:
-            pieces[(key, value)] = partial
-        else:
-            mine.merge(partial)
-    raw(Period(first, last), after_id=through)
-    if period.start < first:
-        raw(Period(period.start, first))
-    if last < period.end:
-        raw(Period(last, period.end))
+    through, rolled = found
+    by_hour: dict[datetime, list[Rolled]] = {}
+    for row in rolled:
+        by_hour.setdefault(row.hour, []).append(row)
+    first, last = _ceil_hour(period.start), window_start(period.end, Window.HOUR)  # whole hours: [first, last)
+    young = [period.start, period.end]  # where the events after the mark are read
+    for hour, rows in by_hour.items():
+        if not first <= hour < last and not _inside(rows, period):
+            # An edge hour whose rollups may hold events outside the period: read raw, all of it.
+            edge = Period(max(hour, period.start), min(hour + HOUR, period.end))
+            raw(edge)
+            young = [max(young[0], edge.end), young[1]] if hour < first else [young[0], min(young[1], edge.start)]
+            continue
+        for row in rows:
+            key = UsageKey(row.customer, group_from_text(row.group),
+                           window_start(row.hour, window) if window is not None else None)
+            mine = pieces.get((key, row.value))
+            if mine is None:
+                pieces[(key, row.value)] = row.partial
+            else:
+                mine.merge(row.partial)
+    if young[0] < young[1]:
+        raw(Period(young[0], young[1]), after_id=through)
     return pieces
+
+
+def _inside(rows: list[Rolled], period: Period) -> bool:
+    """Whether every event these rollup rows hold is known to be inside ``period``."""
+    return all(row.first_time is not None and row.last_time is not None and period.start <= row.first_time
+               and row.last_time < period.end for row in rows)
 
 
 def _add_events(

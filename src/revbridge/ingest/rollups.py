@@ -25,6 +25,10 @@ How it stays exact. Rollups are a cache of a pure function of the stored events:
   write; the builder takes it exclusively for an instant to read the highest id, so every
   id up to that ceiling is committed (or never will be) before it reads them.
 
+Each row also keeps the earliest and latest time of its events (``first_time``,
+``last_time``): a period that starts or ends inside an hour (a month to date) can use
+that hour's rows when both fall inside it, instead of reading the hour's raw events.
+
 Rollups are built by ``revbridge serve`` in the background, after ``events import``,
 at the start of every billing run, and by ``revbridge usage rollup``.
 """
@@ -38,7 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from sqlalchemy import Connection, Engine, and_, case, delete, func, select, tuple_, update
@@ -102,6 +106,7 @@ class _Folded:
     """What one chunk of events adds to each meter's rollups, and the id it reaches."""
 
     buckets: dict[str, dict[RollupKey, Partial]]
+    spans: dict[str, dict[RollupKey, list[datetime]]]  # [earliest, latest] time of each bucket's events
     read: int
     reached: int
     more: bool  # stopped at ``chunk`` events or ``MERGE_ROWS`` rows: events past ``reached`` wait
@@ -166,6 +171,7 @@ def _fold(conn: Connection, workspace_id: str, marks: dict[str, tuple[Meter, int
         return None
     result = conn.exec_driver_sql(_READ[conn.dialect.name], (workspace_id, low, ceiling, chunk))
     buckets: dict[str, dict[RollupKey, Partial]] = {key: {} for key in marks}
+    spans: dict[str, dict[RollupKey, list[datetime]]] = {key: {} for key in marks}
     by_type: dict[str, list[tuple[str, Meter, int]]] = {}
     for key, (meter, through) in marks.items():
         by_type.setdefault(meter.event_type, []).append((key, meter, through))
@@ -177,8 +183,9 @@ def _fold(conn: Connection, workspace_id: str, marks: dict[str, tuple[Meter, int
             wanted = by_type.get(row[3])
             if not wanted:
                 continue
-            event = event_of(row[1], row[2], row[3], row[4], instant(row[5]), row[6], row[7])
-            hour = window_start(event.time, Window.HOUR)
+            moment = instant(row[5])
+            event = event_of(row[1], row[2], row[3], row[4], moment, row[6], row[7])
+            hour = window_start(moment, Window.HOUR)
             for key, meter, through in wanted:
                 if row[0] > through and takes_part(meter, event):
                     group = group_of(meter, event)
@@ -189,19 +196,26 @@ def _fold(conn: Connection, workspace_id: str, marks: dict[str, tuple[Meter, int
                     partial = buckets[key].get(bucket)
                     if partial is None:
                         partial = buckets[key][bucket] = Partial()
+                        spans[key][bucket] = [moment, moment]
+                    else:
+                        span = spans[key][bucket]
+                        if moment < span[0]:
+                            span[0] = moment
+                        elif moment > span[1]:
+                            span[1] = moment
                     partial.add_event(meter, event)
         read, last = read + len(rows), rows[-1][0]
         full = sum(len(partials) for partials in buckets.values()) >= MERGE_ROWS
     result.close()
     more = full or read == chunk
-    return _Folded(buckets, read, last if more else ceiling, more)
+    return _Folded(buckets, spans, read, last if more else ceiling, more)
 
 
 def _store(conn: Connection, workspace_id: str, folded: _Folded, now: datetime) -> None:
     """Merge a fold into the stored rows and move the marks past it."""
     for key, partials in folded.buckets.items():
         if partials:
-            _merge_rows(conn, workspace_id, key, partials)
+            _merge_rows(conn, workspace_id, key, partials, folded.spans[key])
     conn.execute(
         update(usage_rollup_marks)
         .where(usage_rollup_marks.c.workspace_id == workspace_id, usage_rollup_marks.c.through_id < folded.reached)
@@ -257,7 +271,10 @@ def _group_text(group: tuple[str | None, ...]) -> str:
     return json.dumps(list(group), separators=(",", ":"))
 
 
-def _merge_rows(conn: Connection, workspace_id: str, key: str, partials: dict[RollupKey, Partial]) -> None:
+def _merge_rows(
+    conn: Connection, workspace_id: str, key: str, partials: dict[RollupKey, Partial],
+    spans: dict[RollupKey, list[datetime]],
+) -> None:
     """Add the partials to the stored rows (insert, or combine with the row there).
 
     The hot loop of the builder, so rows go to the driver as tuples, in each backend's
@@ -268,11 +285,13 @@ def _merge_rows(conn: Connection, workspace_id: str, key: str, partials: dict[Ro
     sqlite_ = dialect == "sqlite"
     hour_of, instant, amount = (_sqlite_hour, sqlite_instant, _sqlite_amount) if sqlite_ else (_same, _same, _same)
     rows = []
-    for (customer, hour, group, value), p in sorted(partials.items()):
-        latest = p.latest
+    for bucket, p in sorted(partials.items()):
+        customer, hour, group, value = bucket
+        latest, (earliest, newest) = p.latest, spans[bucket]
         rows.append((
             workspace_id, key, customer, hour_of(hour), group, value, p.events, amount(p.total), amount(p.peak),
             *((instant(latest[0]), latest[1], latest[2], amount(latest[3])) if latest else (None,) * 4),
+            instant(earliest), instant(newest),
         ))
     conn.exec_driver_sql(_merge_sql(conn), rows)
 
@@ -329,11 +348,13 @@ def _merge_statement(dialect: str) -> Any:
     stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     new = stmt.excluded
     if dialect == "postgresql":
+        least, greatest = func.least, func.greatest
         total = func.coalesce(table.c.total + new.total, table.c.total, new.total)
         peak = func.greatest(table.c.peak, new.peak)
         newer = tuple_(new.latest_time, new.latest_source.collate("C"), new.latest_event_id.collate("C")) > tuple_(
             table.c.latest_time, table.c.latest_source.collate("C"), table.c.latest_event_id.collate("C"))
     else:
+        least, greatest = func.min, func.max  # with two arguments, SQLite's scalar min and max
         total = func.revbridge_dec_add(table.c.total, new.total)
         peak = func.revbridge_dec_max(table.c.peak, new.peak)
         newer = tuple_(new.latest_time, new.latest_source, new.latest_event_id) > tuple_(
@@ -341,24 +362,38 @@ def _merge_statement(dialect: str) -> Any:
     newer = and_(new.latest_time.is_not(None), (table.c.latest_time.is_(None)) | newer)
     latest = {name: case((newer, getattr(new, name)), else_=getattr(table.c, name))
               for name in ("latest_time", "latest_source", "latest_event_id", "latest_value")}
+    # A row written before the bounds were kept has none, and gets none: its events' times are unknown.
+    bounds = {"first_time": case((table.c.first_time.is_(None), None), else_=least(table.c.first_time, new.first_time)),
+              "last_time": case((table.c.last_time.is_(None), None), else_=greatest(table.c.last_time, new.last_time))}
     return stmt.on_conflict_do_update(
         index_elements=[c.name for c in table.primary_key.columns],
-        set_={"events": table.c.events + new.events, "total": total, "peak": peak, **latest},
+        set_={"events": table.c.events + new.events, "total": total, "peak": peak, **latest, **bounds},
     )
 
 
 # --- reading ----------------------------------------------------------------------------
 
 
+class Rolled(NamedTuple):
+    """One stored rollup row as a query reads it."""
+
+    customer: str
+    hour: datetime
+    group: str
+    value: str
+    partial: Partial
+    first_time: datetime | None  # the earliest and latest time of its events (None: not kept)
+    last_time: datetime | None
+
+
 def covered(
     conn: Connection, workspace_id: str, meter: Meter, hours: tuple[datetime, datetime], customer_id: str | None,
-    with_hours: bool = True,
-) -> tuple[int, Iterator[tuple[str, datetime | None, str, str, Partial]]] | None:
+) -> tuple[int, Iterator[Rolled]] | None:
     """The meter's mark and its rollup rows with ``hours[0] <= hour < hours[1]``, read in
     one statement so they agree; None when the meter has no rollups yet.
 
-    Only the columns the meter's aggregation fills are read (and the hour only when
-    asked for): a month is ~720 rows a customer and group, read on every quantity.
+    Only the columns the meter's aggregation fills are read: a month is ~720 rows a
+    customer and group, read on every quantity.
     """
     r, m = usage_rollups, usage_rollup_marks
     on = [r.c.workspace_id == m.c.workspace_id, r.c.meter_key == m.c.meter_key, r.c.hour >= hours[0],
@@ -369,9 +404,8 @@ def covered(
     values = {Aggregation.SUM: [r.c.total], Aggregation.MAX: [r.c.peak],
               Aggregation.LATEST: [r.c.latest_time, r.c.latest_source, r.c.latest_event_id, r.c.latest_value],
               }.get(aggregation, [])
-    columns = [m.c.through_id, r.c.customer_id, r.c.group_key, r.c.value_key, r.c.events, *values]
-    if with_hours:
-        columns.append(r.c.hour)
+    columns = [m.c.through_id, r.c.customer_id, r.c.group_key, r.c.value_key, r.c.events, r.c.hour, r.c.first_time,
+               r.c.last_time, *values]
     rows = conn.execute(
         select(*columns).select_from(m.outerjoin(r, and_(*on)))
         .where(m.c.workspace_id == workspace_id, m.c.meter_key == meter_key(meter))
@@ -379,19 +413,19 @@ def covered(
     if not rows:
         return None
 
-    def pieces() -> Iterator[tuple[str, datetime | None, str, str, Partial]]:
+    def pieces() -> Iterator[Rolled]:
         for row in rows:
             if row[1] is None:
                 continue  # the mark alone: no rollup in range
             if aggregation is Aggregation.SUM:
-                partial = Partial(row[4], total=row[5])
+                partial = Partial(row[4], total=row[8])
             elif aggregation is Aggregation.MAX:
-                partial = Partial(row[4], peak=row[5])
+                partial = Partial(row[4], peak=row[8])
             elif aggregation is Aggregation.LATEST:
-                partial = Partial(row[4], latest=(row[5], row[6], row[7], row[8]))
+                partial = Partial(row[4], latest=(row[8], row[9], row[10], row[11]))
             else:
                 partial = Partial(row[4])
-            yield row[1], row[-1] if with_hours else None, row[2], row[3], partial
+            yield Rolled(row[1], row[5], row[2], row[3], partial, row[6], row[7])
 
     return int(rows[0][0]), pieces()
 

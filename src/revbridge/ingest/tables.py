@@ -112,6 +112,10 @@ usage_rollups = Table(
     Column("latest_source", String(256)),
     Column("latest_event_id", String(256)),
     Column("latest_value", Amount()),
+    # The earliest and latest time of the events the row holds (null: written before these
+    # were kept): a query uses an hour the period starts or ends in when both fall inside.
+    Column("first_time", UTCDateTime()),
+    Column("last_time", UTCDateTime()),
 )
 
 usage_rollup_marks = Table(
