@@ -88,6 +88,7 @@ def test_an_import_in_several_transactions_counts_each_batch_once(
     from revbridge.ingest import service
 
     monkeypatch.setattr(service, "IMPORT_TRANSACTION_EVENTS", 3)  # commit every other batch of 2
+    monkeypatch.setattr(service, "STORE_GROUP_EVENTS", 1)  # and store each batch by itself
     lines = [json.dumps(event(id=f"g{n % 5}")) for n in range(9)] + ["{bad"]
     path = tmp_path / "usage.jsonl"
     path.write_text("\n".join(lines) + "\n")
@@ -108,6 +109,7 @@ def test_a_failed_import_keeps_what_it_committed(
     from revbridge.ingest import service
 
     monkeypatch.setattr(service, "IMPORT_TRANSACTION_EVENTS", 2)
+    monkeypatch.setattr(service, "STORE_GROUP_EVENTS", 1)
     path = tmp_path / "usage.jsonl"
     path.write_text("\n".join(json.dumps(event()) for _ in range(5)) + "\n")
 

@@ -24,8 +24,11 @@ from .store_fixtures import UsageWorld
 
 
 @pytest.fixture
-def handing_over(usage_world: UsageWorld) -> UsageWorld:
+def handing_over(usage_world: UsageWorld, monkeypatch: pytest.MonkeyPatch) -> UsageWorld:
+    from revbridge.ingest import service
+
     usage_world.service.handover_from_bytes = 0  # every file, however small
+    monkeypatch.setattr(service, "STORE_GROUP_EVENTS", 1)  # each batch stored, and its outcome yielded, by itself
     return usage_world
 
 
@@ -135,3 +138,19 @@ def test_only_a_database_another_process_can_open_is_handed_over(tmp_path: Path)
     assert database_url_of(open_engine(f"sqlite:///{tmp_path}/x.db")) == f"sqlite:///{tmp_path}/x.db"
     assert database_url_of(open_engine("postgresql://u:secret@127.0.0.1/db")) == \
         "postgresql+psycopg://u:secret@127.0.0.1/db"
+
+
+def test_batches_stored_together_count_and_point_at_their_records_as_apart(
+    handing_over: UsageWorld, event: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from revbridge.ingest import service
+
+    monkeypatch.setattr(service, "STORE_GROUP_EVENTS", 4)  # two batches of 2 a group
+    lines = [json.dumps(event(id="a")), json.dumps(event(id="b")), json.dumps(event(id="a")), "{broken",
+             json.dumps(event(id="c")), json.dumps(event(type="x")), json.dumps(event(id="d"))]
+    path = tmp_path / "usage.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    outcomes = list(handing_over.service.import_file(handing_over.workspace_id, path, batch_size=2))
+    assert [n for n, _ in outcomes] == [4, 3]
+    assert [(o.counts.accepted, o.counts.duplicate, o.counts.rejected) for _, o in outcomes] == [(2, 1, 1), (2, 0, 1)]
+    assert [[e["index"] for e in o.errors] for _, o in outcomes] == [[3], [1]]  # its place in the group stored

@@ -29,7 +29,6 @@ from revbridge.catalog.spec import load_catalog
 from revbridge.catalog.versions import latest_plans, stored_meters
 from revbridge.cli.catalog import print_diff
 from revbridge.cli.context import console, emit_table, engine, settings, show
-from revbridge.cli.demo_usage import month_of_usage, send_through_http
 from revbridge.connectors.ledger.reports import trial_balance
 from revbridge.connectors.odoo.tables import odoo_links
 from revbridge.domain.period import Period, utc
@@ -123,6 +122,8 @@ def demo(workspace: str = typer.Option(DEMO_WORKSPACE, "--workspace", "-w", help
             customers.create_customer(scope, customer)
         subs = _subscribe(scope)
         odoo = configure_odoo(scope)
+    from revbridge.cli.demo_usage import month_of_usage  # the web stack, only for the command that runs it
+
     send_usage(ws_id, ingest_key, month_of_usage(Period(utc(2026, 1, 1), DEMO_NOW)), "January's usage")
     with transaction(engine(), ws_id, "demo", DEMO_NOW) as scope:
         _summary(scope, subs)
@@ -181,6 +182,8 @@ TAX_RATES = [("us", "US", "0", "No sales tax"), ("eu", "DE", "19", "USt 19 %")]
 
 def send_usage(ws_id: str, ingest_key: str, events: list[dict[str, Any]], what: str) -> None:
     """Post ``events`` through the real ``POST /v1/events`` and show what came of them."""
+    from revbridge.cli.demo_usage import send_through_http
+
     sent = send_through_http(engine(), ingest_key, events, DEMO_NOW)
     console.print(f"\n[bold]{what}[/bold]: {len(events):,} events over HTTP in {sent.batches} batches, "
                   f"{sent.counts['received'] / max(sent.seconds, 1e-6):,.0f} events/s")

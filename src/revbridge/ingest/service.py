@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,8 @@ from revbridge.ingest.envelope import (
     EventRules,
     IngestResult,
     RawRecord,
+    Rejection,
+    Storable,
     ingest_body,
     ingest_records,
     validate_events,
@@ -50,6 +52,7 @@ from revbridge.store.tables import customers, external_ids, meters, workspaces
 
 SUBJECT_SYSTEM = "product"
 IMPORT_TRANSACTION_EVENTS = 50_000
+STORE_GROUP_EVENTS = 20_000  # file records stored by one ``store_batch`` (``_joined``)
 _RELOAD_AFTER_S = 1.0
 
 
@@ -207,7 +210,7 @@ class IngestService:
         tx = conn.begin()
         stored: list[tuple[int, BatchOutcome]] = []  # not committed yet
         events = 0
-        for records, origin, result, now in validated:
+        for records, origin, result, now in _joined(validated, min(STORE_GROUP_EVENTS, IMPORT_TRANSACTION_EVENTS)):
             with guard:
                 stored.append((records, store_batch(Scope(conn, workspace_id, "import", now), result, origin)))
                 events += records
@@ -295,6 +298,39 @@ class IngestService:
         return Counts()
 
 
+def _joined(validated: Iterable[Validated], events: int) -> Iterator[Validated]:
+    """Consecutive batches joined into one of at least ``events`` events (or what is left).
+
+    Storing looks every key up in SQLite's keys table, and a batch's random keys touch
+    nearly every page of it once that is larger than the page cache: a batch four times
+    the size costs about the same page reads, a quarter as many per event. The reading
+    and validating side keeps its batches small, so its memory stays small.
+    """
+    group: list[Validated] = []
+    count = 0
+    for batch in validated:
+        group.append(batch)
+        count += batch.records
+        if count >= events:
+            yield _join(group)
+            group, count = [], 0
+    if group:
+        yield _join(group)
+
+
+def _join(group: list[Validated]) -> Validated:
+    if len(group) == 1:
+        return group[0]
+    accepted: list[Storable] = []
+    rejected: list[Rejection] = []
+    offset = 0
+    for batch in group:
+        accepted.extend(batch.result.accepted)
+        rejected.extend(replace(r, index=r.index + offset) for r in batch.result.rejected)
+        offset += batch.records
+    return Validated(offset, group[0].origin, IngestResult(accepted, rejected), group[-1].now)
+
+
 def _commit(conn: Connection, tx: Transaction) -> None:
     """Commit, then let this process's memory learn the rows it stored (``keys.publish``)."""
     own = own_inserts(conn)
@@ -304,7 +340,6 @@ def _commit(conn: Connection, tx: Transaction) -> None:
 
 def _replay_limits(limits: IngestLimits) -> IngestLimits:
     """A replayed event is judged as when it arrived: lateness does not grow while it waits."""
-    from dataclasses import replace
     from datetime import timedelta
 
     return replace(limits, max_lateness=limits.max_lateness + timedelta(days=3650))
