@@ -49,7 +49,7 @@ holds, and that holds because:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
@@ -97,12 +97,12 @@ def stored_keys(
     own = _transaction_keys(conn)
     young = _young(conn.engine).by_workspace.get(workspace_id, {})
     mine = own.get(workspace_id, {})
+    distinct = set(hashes)
     candidates: set[int] = set()
-    for h in set(hashes):
-        for known in (young.get(h), mine.get(h)):
-            if known is not None:
-                candidates.update(_rows(known))
-    listed = msgspec.json.encode(sorted(set(hashes))).decode()
+    for held in (young, mine):
+        for h in held.keys() & distinct:  # in C: most keys of a batch are new
+            candidates.update(_rows(held[h]))
+    listed = msgspec.json.encode(sorted(distinct)).decode()
     candidates.update(row for (row,) in conn.exec_driver_sql(
         "SELECT event_row FROM usage_event_keys WHERE key_hash IN (SELECT value FROM json_each(?))", (listed,)))
     if not candidates:
@@ -146,19 +146,18 @@ def publish(own: OwnInserts | None) -> None:
             return
         last = own.seen
         for workspace_id, held in own.by_workspace.items():
-            mark = young.marks.get(workspace_id, 0)
             target = young.by_workspace.setdefault(workspace_id, {})
-            for h, rows in held.items():
-                for row in _rows(rows):
-                    last = max(last, row)
-                    if row > mark:
-                        _add(target, h, row)
+            last = max(last, _add_all(target, held, young.marks.get(workspace_id, 0)))
         young.top = last
 
 
-def remember(conn: Connection, workspace_id: str, inserted: Iterable[tuple[int, int]]) -> None:
+def remember(conn: Connection, workspace_id: str, inserted: Sequence[tuple[int, int]]) -> None:
     """Note ``(key_hash, row id)`` pairs this transaction inserted, for its later checks."""
     mine = _transaction_keys(conn).setdefault(workspace_id, {})
+    new = dict(inserted)
+    if len(new) == len(inserted) and not mine.keys() & new.keys():  # no two rows under one hash: in C
+        mine.update(new)
+        return
     for h, row in inserted:
         _add(mine, h, row)
 
@@ -352,6 +351,24 @@ def _add(held: dict[int, Rows], h: int, row: int) -> None:
         held[h] = row
     elif row not in _rows(known):
         held[h] = (*_rows(known), row)  # two keys with one hash: both stay candidates
+
+
+def _add_all(target: dict[int, Rows], held: dict[int, Rows], mark: int) -> int:
+    """Add ``held``'s rows after ``mark`` to ``target``; returns the highest row (0 for none)."""
+    if not held:
+        return 0
+    if all(type(rows) is int for rows in held.values()):
+        low, high = min(held.values()), max(held.values())
+        if low > mark and not target.keys() & held.keys():  # the usual case, in C
+            target.update(held)
+            return high  # type: ignore[return-value]
+    last = 0
+    for h, rows in held.items():
+        for row in _rows(rows):
+            last = max(last, row)
+            if row > mark:
+                _add(target, h, row)
+    return last
 
 
 def _after(held: dict[int, Rows], mark: int) -> dict[int, Rows]:

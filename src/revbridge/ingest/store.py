@@ -85,8 +85,8 @@ def dialect_insert(conn: Connection) -> Any:
 def store_batch(scope: Scope, result: IngestResult, origin: str, count: bool = True) -> BatchOutcome:
     """Persist one validated batch; ``count=False`` leaves the counters to the caller (replay)."""
     outcome = BatchOutcome(Counts(received=len(result.accepted) + len(result.rejected)))
-    fresh, repeats = _split_repeats(result.accepted)
-    inserted, stored = _insert_new(scope, fresh)
+    fresh, hashes, repeats = _split_repeats(result.accepted, [e.key_hash for e in result.accepted])
+    inserted, stored = _insert_new(scope, fresh, hashes)
     outcome.counts.accepted = len(inserted)
     outcome.late = sum(inserted.values())
     conflicts: list[Storable] = []
@@ -117,22 +117,30 @@ def store_batch(scope: Scope, result: IngestResult, origin: str, count: bool = T
     return outcome
 
 
-def _split_repeats(events: Sequence[Storable]) -> tuple[list[Storable], list[Storable]]:
-    """The first event of every key, and the later ones with a key already seen in the batch."""
-    if len({(e.source, e.id) for e in events}) == len(events):
-        return list(events), []
+def _split_repeats(
+    events: Sequence[Storable], hashes: list[int]
+) -> tuple[list[Storable], list[int], list[Storable]]:
+    """The first event of every key (with its key hash), and the later ones with a key
+    already seen in the batch."""
+    if len(set(hashes)) == len(hashes):  # distinct hashes are distinct keys
+        return list(events), hashes, []
     seen: set[tuple[str, str]] = set()
     fresh: list[Storable] = []
+    fresh_hashes: list[int] = []
     repeats: list[Storable] = []
-    for event in events:
+    for event, h in zip(events, hashes, strict=True):
         key = (event.source, event.id)
-        (repeats if key in seen else fresh).append(event)
-        seen.add(key)
-    return fresh, repeats
+        if key in seen:
+            repeats.append(event)
+        else:
+            fresh.append(event)
+            fresh_hashes.append(h)
+            seen.add(key)
+    return fresh, fresh_hashes, repeats
 
 
 def _insert_new(
-    scope: Scope, events: Sequence[Storable]
+    scope: Scope, events: Sequence[Storable], hashes: list[int]
 ) -> tuple[dict[tuple[str, str], bool], dict[tuple[str, str], str]]:
     """Insert what is new. Returns the keys inserted (with their late flag) and the
     digests already stored for the keys that were not.
@@ -148,12 +156,12 @@ def _insert_new(
     late = _late_flags(scope, events)
     hold_ingest_share(scope.conn)  # the rollup builder waits for this transaction (PostgreSQL)
     if scope.conn.dialect.name == "sqlite":
-        return _insert_sqlite(scope, events, late)
+        return _insert_sqlite(scope, events, hashes, late)
     columns = ("source", "event_id", "type", "customer_id", "time", "digest", "payload", "late", "key_hash")
     arrays = [
         [e.source for e in events], [e.id for e in events], [e.type for e in events],
         [e.customer_id for e in events], [e.time for e in events], [e.digest for e in events],
-        [e.payload for e in events], late, [e.key_hash for e in events],
+        [e.payload for e in events], late, hashes,
     ]
     rows = scope.conn.exec_driver_sql(
         _PG_INSERT, {"ws": scope.workspace_id, "received": scope.now, **dict(zip(columns, arrays, strict=True))}
@@ -165,7 +173,7 @@ def _insert_new(
 
 
 def _insert_sqlite(
-    scope: Scope, events: Sequence[Storable], late: list[bool]
+    scope: Scope, events: Sequence[Storable], hashes: list[int], late: list[bool]
 ) -> tuple[dict[tuple[str, str], bool], dict[tuple[str, str], str]]:
     """Look the keys up (``ingest.keys``: no unique index on SQLite), insert the new ones.
 
@@ -175,20 +183,18 @@ def _insert_sqlite(
     """
     ws, received = scope.workspace_id, sqlite_instant(scope.now)
     keys = [(e.source, e.id) for e in events]
-    hashes = [e.key_hash for e in events]
     found = stored_keys(scope.conn, ws, keys, hashes)
+    if found:  # only the new ones go on
+        new = [i for i, key in enumerate(keys) if key not in found]
+        events, keys, hashes, late = ([column[i] for i in new] for column in (events, keys, hashes, late))
     first = next_event_id(scope.conn)
-    rows = []
-    inserted: dict[tuple[str, str], bool] = {}
-    pairs: list[tuple[int, int]] = []
-    for e, key, h, moment, flag in zip(events, keys, hashes, _sqlite_times([e.time for e in events]), late,
-                                       strict=True):
-        if key in found:
-            continue
-        row = first + len(rows)
-        rows.append((row, ws, e.source, e.id, e.type, e.customer_id, moment, e.digest, e.payload, received, flag, h))
-        inserted[key] = flag
-        pairs.append((h, row))
+    rows = [
+        (first + n, ws, e.source, e.id, e.type, e.customer_id, moment, e.digest, e.payload, received, flag, h)
+        for n, (e, h, moment, flag) in enumerate(zip(events, hashes, _sqlite_times([e.time for e in events]), late,
+                                                     strict=True))
+    ]
+    inserted = dict(zip(keys, late, strict=True))
+    pairs = list(zip(hashes, range(first, first + len(rows)), strict=True))
     if rows:
         scope.conn.exec_driver_sql(_SQLITE_INSERT, rows)
         remember(scope.conn, ws, pairs)
