@@ -32,6 +32,7 @@ import os
 import queue
 import random
 import resource
+import signal
 import socket
 import statistics
 import subprocess
@@ -148,7 +149,7 @@ def http_ingest(url: str, key: str, seconds: float) -> tuple[float, float]:
     env = {**os.environ, "REVBRIDGE_DATABASE_URL": url, "REVBRIDGE_LOG_LEVEL": "warning",
            "REVBRIDGE_RUN_WORKER_IN_PROCESS": "false"}
     server = subprocess.Popen([sys.executable, "-m", "revbridge", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -177,8 +178,22 @@ def http_ingest(url: str, key: str, seconds: float) -> tuple[float, float]:
         p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) >= 2 else latencies[0]
         return sent / elapsed, p99 * 1000
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_group(server)
+
+
+def stop_group(server: subprocess.Popen[bytes]) -> None:
+    """End the server and its upkeep process, and wait until both are gone: the next
+    figure must not share the machine with a rollup pass still running."""
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(server.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.killpg(server.pid, signal.SIGKILL)
 
 
 def _bodies_ahead() -> queue.Queue[bytes]:

@@ -191,3 +191,9 @@ def test_a_month_to_date_reads_its_last_hour_from_the_rollups(
         cut = Period(BASE, BASE + timedelta(hours=1, minutes=10))  # ends between two rolled-up events
         assert customer_quantity(scope.conn, scope.workspace_id, acme, tokens, cut) == 1
         assert sorted(after is None for _, after in reads) == [False, True]  # that hour raw, in full
+
+
+def test_a_builder_asked_to_stop_ends_with_the_chunk_in_hand(usage_world: UsageWorld) -> None:
+    _send(usage_world, [_spec(n) for n in range(10)])
+    assert roll_up_all(usage_world.engine, usage_world.workspace_id, BASE, 3, stopping=lambda: True) == 3
+    assert roll_up_all(usage_world.engine, usage_world.workspace_id, BASE, 3) == 7  # the rest, the next time

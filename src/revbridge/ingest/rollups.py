@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -129,8 +129,12 @@ def roll_up(conn: Connection, workspace_id: str, now: datetime, chunk: int = ROL
     return folded.read
 
 
-def roll_up_all(engine: Engine, workspace_id: str, now: datetime, chunk: int = ROLLUP_CHUNK) -> int:
-    """Build until the rollups are current; returns the events read.
+def roll_up_all(
+    engine: Engine, workspace_id: str, now: datetime, chunk: int = ROLLUP_CHUNK,
+    stopping: Callable[[], bool] = lambda: False,
+) -> int:
+    """Build until the rollups are current (or ``stopping()`` says stop, checked after
+    each chunk); returns the events read.
 
     Each chunk is read and folded in a read-only transaction, and only merged in a write
     transaction: on SQLite that one holds the single write lock ingest is waiting for,
@@ -151,7 +155,7 @@ def roll_up_all(engine: Engine, workspace_id: str, now: datetime, chunk: int = R
                 break
             _store(conn, workspace_id, folded, now)
         total += folded.read
-        if not folded.more:
+        if not folded.more or stopping():
             break
         marks = {key: (meter, max(through, folded.reached)) for key, (meter, through) in marks.items()}
     return total

@@ -54,11 +54,15 @@ def checkpoint(engine: Engine) -> None:
         raw.close()
 
 
-def roll_up_everything(engine: Engine, now: datetime | None = None, chunk: int = UPKEEP_CHUNK) -> int:
-    """Bring every workspace's rollups up to date; returns the events read."""
+def roll_up_everything(
+    engine: Engine, now: datetime | None = None, chunk: int = UPKEEP_CHUNK, stopping: Callable[[], bool] = lambda: False,
+) -> int:
+    """Bring every workspace's rollups up to date, chunk by chunk until ``stopping()``;
+    returns the events read."""
     with engine.connect() as conn:
         ids = [workspace["id"] for workspace in list_workspaces(conn)]
-    return sum(roll_up_all(engine, workspace_id, now or utcnow(), chunk) for workspace_id in ids)
+    return sum(roll_up_all(engine, workspace_id, now or utcnow(), chunk, stopping) for workspace_id in ids
+               if not stopping())
 
 
 class UsageUpkeep:
@@ -102,7 +106,7 @@ class UsageUpkeep:
         checkpoint(self.engine)
 
     def roll_up(self) -> None:
-        roll_up_everything(self.engine)
+        roll_up_everything(self.engine, stopping=self._stop.is_set)  # a backlog takes seconds: stop between chunks
 
     def _loop(self, every: float, step: Callable[[], None]) -> None:
         while not self._stop.wait(every):
