@@ -12,16 +12,18 @@ PostgreSQL (a throw-away database on 127.0.0.1:5432 when it is reachable):
   last two minutes, as a live product reports what just happened. A thread builds the
   next body while a batch is in flight, as a real sender would, so the figure is the
   server's and not the cost of making up events.
-- File import: ``revbridge events import`` of a JSON Lines file in a subprocess, with
-  its peak RSS: the importing process's peak plus its validating child's (``ingest.
-  handover``), an upper bound of what the two held at once. The file is an export: random ids and customers, times in order over
-  the last 20 days.
-- Usage query: one customer's month of one meter (30 whole days, as billing asks;
-  and, as a second figure, the 30 days up to now, whose partial hours are read raw)
-  over a table of stored events
-  (1,000 customers over 30 days, stored in time order as live ingest stores them), answered from the hourly rollups
-  (``ingest.rollups``) plus the raw events of the period's two partial hours. The
-  rollups are built first, and the rate they are built at is printed too.
+- File import: ``revbridge events import`` of a JSON Lines file in a subprocess, into an
+  empty database (``..._empty_db_...``) and into the HTTP run's database, with its
+  peak RSS: the importing process's peak plus its validating child's
+  (``ingest.handover``), an upper bound of what the two held at once. The file is an
+  export: random ids and customers, times in order over the last 20 days.
+- Usage query: one customer's month of one meter (30 whole days, as billing asks; and,
+  as a second figure, the 30 days up to now, which end inside the current hour) over a
+  table of stored events (1,000 customers over 30 days, stored in time order as live
+  ingest stores them), answered from the hourly rollups (``ingest.rollups``), which
+  also answer an edge hour whose events all fall inside the period, plus the raw
+  events after the rollups' mark. The rollups are built first, and the rate they are
+  built at is printed too.
 """
 
 from __future__ import annotations
@@ -84,8 +86,8 @@ def emit(name: str, value: float, unit: str) -> None:
 # --- databases ------------------------------------------------------------------------
 
 
-def sqlite_url(folder: Path) -> str:
-    return f"sqlite:///{folder / 'bench.db'}"
+def sqlite_url(folder: Path, name: str = "bench.db") -> str:
+    return f"sqlite:///{folder / name}"
 
 
 def pg_database() -> str | None:
@@ -323,14 +325,18 @@ def month_to_date() -> Period:
 # --- main -----------------------------------------------------------------------------------
 
 
-def run_backend(name: str, url: str, args: argparse.Namespace, folder: Path) -> None:
+def run_backend(name: str, url: str, empty_url: str, args: argparse.Namespace, folder: Path) -> None:
+    path = folder / "events.jsonl"
+    if not path.exists():
+        write_jsonl(path, args.file_events)
+    prepare(empty_url)[0].dispose()
+    eps, rss = file_import(empty_url, path)
+    emit(f"{name}_file_import_empty_db_events_per_s", eps, "events/s")
+    emit(f"{name}_file_import_empty_db_peak_rss_mb", rss, "MB")
     engine, ws, key = prepare(url)
     eps, p99 = http_ingest(url, key, args.seconds)
     emit(f"{name}_http_events_per_s", eps, "events/s")
     emit(f"{name}_http_batch_p99_ms", p99, "ms")
-    path = folder / "events.jsonl"
-    if not path.exists():
-        write_jsonl(path, args.file_events)
     eps, rss = file_import(url, path)
     emit(f"{name}_file_import_events_per_s", eps, "events/s")
     emit(f"{name}_file_import_peak_rss_mb", rss, "MB")
@@ -355,16 +361,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if args.backend in ("sqlite", "both"):
-            run_backend("sqlite", sqlite_url(folder), args, folder)
+            run_backend("sqlite", sqlite_url(folder), sqlite_url(folder, "empty.db"), args, folder)
         if args.backend in ("postgres", "both"):
-            url = pg_database()
-            if url is None:
+            url, empty_url = pg_database(), pg_database()
+            if url is None or empty_url is None:
                 print("postgres: unavailable", flush=True)
                 return
             try:
-                run_backend("postgres", url, args, folder)
+                run_backend("postgres", url, empty_url, args, folder)
             finally:
                 drop_pg(url)
+                drop_pg(empty_url)
     _ = resource  # peak RSS is read in the import subprocess
 
 

@@ -154,3 +154,23 @@ def test_batches_stored_together_count_and_point_at_their_records_as_apart(
     assert [n for n, _ in outcomes] == [4, 3]
     assert [(o.counts.accepted, o.counts.duplicate, o.counts.rejected) for _, o in outcomes] == [(2, 1, 1), (2, 0, 1)]
     assert [[e["index"] for e in o.errors] for _, o in outcomes] == [[3], [1]]  # its place in the group stored
+
+
+def test_records_accepted_as_rows_are_the_rows_of_the_events(usage_world: UsageWorld, event: Callable[..., Any]) -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from revbridge.ingest.envelope import RawRecord, ingest_records
+
+    now = datetime.now(UTC)
+    an_hour_ago_in_paris = (now - timedelta(hours=1)).astimezone(timezone(timedelta(hours=1))).isoformat()
+    typed = [RawRecord(json.dumps(event(id=f"t{n}")).encode(), f"f:{n}") for n in range(3)]
+    precise = [RawRecord({**event(id="p1"), "traceparent": "00-ab"}, "f:4"),  # a record built from columns
+               RawRecord(json.dumps({**event(id="p2"), "time": an_hour_ago_in_paris}).encode(), "f:5")]
+    service = usage_world.service
+    with usage_world.engine.connect() as conn:
+        rules = service.rules(conn, usage_world.workspace_id)
+        lookup = service.customer_lookup(conn, usage_world.workspace_id)
+    events = ingest_records(typed + precise, rules=rules, customer_of=lookup, now=now)
+    rows = ingest_records(typed + precise, rules=rules, customer_of=lookup, now=now, rows=True)
+    assert len(events.accepted) == 5
+    assert rows.accepted == [e.row() for e in events.accepted]  # type: ignore[union-attr]

@@ -291,18 +291,20 @@ def ingest_records(
     customer_of: CustomerLookup,
     now: datetime,
     limits: IngestLimits = DEFAULT_LIMITS,
+    rows: bool = False,
 ) -> IngestResult:
     """Validate events read from a file, one record at a time.
 
     Unlike a body, a record that is not valid JSON is just one rejection: an import
     never stops at a bad line. Problems carry the record's ``file:line`` as ``source``.
     Lines of JSON the typed path vouches for are accepted there; every other record,
-    and every event that path leaves, is judged one by one as below.
+    and every event that path leaves, is judged one by one as below. ``rows``: accept
+    each as the ``EventRow`` the store writes, for a caller that only stores them.
     """
-    checker = _Checker(rules, customer_of, now, limits)
+    checker = _Checker(rules, customer_of, now, limits, rows)
     records = records if isinstance(records, list) else list(records)
     fast = checker.accept_lines(records)
-    accepted: list[UsageEvent] = []
+    accepted: list[Storable] = []
     rejected: list[Rejection] = []
     for index, record in enumerate(records):
         if fast[index] is not None:
@@ -311,10 +313,11 @@ def ingest_records(
         event, found = _read_record(record, limits)
         if event is not None:
             outcome = checker.check(event)
-            if isinstance(outcome, UsageEvent) and not found:
-                accepted.append(outcome)
-                continue
-            if isinstance(outcome, list):  # what the reader reported already is not repeated
+            if not isinstance(outcome, list):
+                if not found:
+                    accepted.append(outcome)
+                    continue
+            else:  # what the reader reported already is not repeated
                 seen = {field for field, _, _ in found}
                 found.extend(item for item in outcome if item[0] not in seen)
         rejected.append(checker.reject(index, event, _record_text(record), found, "", record.source))
@@ -417,8 +420,10 @@ class _Checker:
         customer_of: CustomerLookup,
         now: datetime,
         limits: IngestLimits,
+        rows: bool = False,
     ) -> None:
         now = check_aware(now, "now")
+        self.rows = rows  # accept as ``EventRow``: what the store writes, and no more
         self.by_type = rules.by_type
         self.customer_of = customer_of
         self.limits = limits
@@ -452,10 +457,10 @@ class _Checker:
                 rejected.append(self.reject(index, events[index], texts(index), outcome, prefix, None))  # type: ignore[index]
         return IngestResult(accepted, rejected)
 
-    def accept_lines(self, records: Sequence[RawRecord]) -> list[UsageEvent | None]:
+    def accept_lines(self, records: Sequence[RawRecord]) -> list[Storable | None]:
         """Each record accepted by the typed path, or None where the precise path must judge it."""
         places = [i for i, r in enumerate(records) if type(r.payload) is bytes and not r.problems]
-        out: list[UsageEvent | None] = [None] * len(records)
+        out: list[Storable | None] = [None] * len(records)
         if not places:
             return out
         decoded = decode_lines([records[i].payload for i in places], self.limits)  # type: ignore[misc]
@@ -464,7 +469,7 @@ class _Checker:
             out[index] = self.accept(typed_event, moment)
         return out
 
-    def accept(self, event: Any, moment: datetime | None) -> UsageEvent | None:
+    def accept(self, event: Any, moment: datetime | None) -> Storable | None:
         """A typed event accepted, or None if anything needs the precise check.
 
         The typed decoder already checked the attributes' kinds and lengths,
@@ -484,20 +489,23 @@ class _Checker:
             return None
         if moment.tzinfo is not UTC:
             moment = moment.astimezone(UTC)
+        event.time = moment  # the struct now encodes as the canonical payload
+        event.data = data
+        payload = _CANONICAL.encode(event)
+        if self.rows:
+            return EventRow(event.source, event.id, event.type, customer, moment, _sha256(payload).hexdigest(), payload,
+                            key_hash(event.source, event.id))
         extensions: dict[str, Any] = {}
         if event.datacontenttype is not UNSET:
             extensions["datacontenttype"] = event.datacontenttype
         if event.dataschema is not UNSET:
             extensions["dataschema"] = event.dataschema
-        event.time = moment  # the struct now encodes as the canonical payload
-        event.data = data
-        payload = _CANONICAL.encode(event)
         return UsageEvent(event.source, event.id, event.type, event.subject, customer, moment, data, extensions,
                           _sha256(payload).hexdigest(), payload)
 
     # --- the precise path -------------------------------------------------------------
 
-    def check(self, event: Any) -> UsageEvent | list[_Found]:
+    def check(self, event: Any) -> Storable | list[_Found]:
         if type(event) is not dict:
             return [("", "expected a JSON object (an event)", _kind(event))]
         found: list[_Found] = []
@@ -521,6 +529,8 @@ class _Checker:
         canonical["data"] = data
         payload = _CANONICAL.encode(canonical)
         digest = _sha256(payload).hexdigest()
+        if self.rows:
+            return EventRow(source, ident, kind, customer, moment, digest, payload, key_hash(source, ident))
         # Positional: measurably faster than keywords, in the order the fields are declared.
         return UsageEvent(
             source, ident, kind, subject, customer, moment, data, extensions, digest, payload

@@ -155,10 +155,9 @@ def _judged(job: FileJob) -> Iterator[_Batch]:
             for batch in read_events(Path(job.path), job.mapping, batch_size=job.batch_size):
                 now = utcnow()
                 result = ingest_records(batch, rules=service.rules(conn, job.workspace_id), customer_of=lookup,
-                                        now=now, limits=job.limits)
+                                        now=now, limits=job.limits, rows=True)
                 conn.rollback()
-                rows = _WIRE.encode([event.row() for event in result.accepted])  # type: ignore[union-attr]
-                yield _Batch(len(batch), origin_of(batch), now, rows, list(result.rejected))
+                yield _Batch(len(batch), origin_of(batch), now, _WIRE.encode(result.accepted), list(result.rejected))
     finally:
         engine.dispose()
 
