@@ -11,6 +11,8 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from revbridge.errors import ValidationError
 from revbridge.ingest import (
@@ -194,3 +196,26 @@ def test_csv_reads_in_constant_memory(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert count == 200_000
     assert peak < 3_000_000
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")) | st.sampled_from([b"", b" \r"]),
+                      max_size=12),
+       final_newline=st.booleans(), limit=st.integers(1, 30), block=st.integers(1, 20))
+def test_jsonl_lines_read_by_blocks_are_the_lines_of_the_file(
+    lines: list[bytes], final_newline: bool, limit: int, block: int
+) -> None:
+    import io
+
+    from revbridge.ingest.readers import _jsonl_records
+
+    content = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
+    expected = []
+    for number, line in enumerate(content.split(b"\n"), 1):
+        if len(line) > limit:
+            expected.append((line[:limit + 1], f"f:{number}", f"line longer than {limit} bytes"))
+        elif line.strip():
+            expected.append((line.strip(), f"f:{number}", None))
+    got = [(r.payload, r.source, r.problems[0].reason if r.problems else None)
+           for r in _jsonl_records(io.BytesIO(content), "f", limit, block)]
+    assert got == expected
