@@ -353,11 +353,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small counts, for CI")
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--query-events", type=int, help="events stored for the usage query (10,000,000; quick 100,000)")
     args = parser.parse_args()
     args.seconds = 5.0 if args.quick else 60.0
     args.file_events = 50_000 if args.quick else 1_000_000
-    args.query_events = 100_000 if args.quick else 10_000_000
+    args.query_events = args.query_events or (100_000 if args.quick else 10_000_000)
     print(f"bench_mode: {'quick' if args.quick else 'full'}", flush=True)
+    print(f"query_events: {args.query_events} events", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if args.backend in ("sqlite", "both"):
