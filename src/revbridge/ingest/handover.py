@@ -132,6 +132,7 @@ def _validate(job: FileJob, handed: Any, stop: Any, parent: int) -> None:
     try:
         for batch in _judged(job):
             if not _hand(handed, stop, parent, batch):
+                handed.cancel_join_thread()  # nobody reads what is still queued: exit without flushing it
                 return
         _hand(handed, stop, parent, None)
     except BaseException as exc:  # noqa: BLE001 - every failure is the parent's to raise
