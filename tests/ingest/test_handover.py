@@ -174,3 +174,17 @@ def test_records_accepted_as_rows_are_the_rows_of_the_events(usage_world: UsageW
     rows = ingest_records(typed + precise, rules=rules, customer_of=lookup, now=now, rows=True)
     assert len(events.accepted) == 5
     assert rows.accepted == [e.row() for e in events.accepted]  # type: ignore[union-attr]
+
+
+def test_a_csv_file_with_a_mapping_is_handed_over_too(handing_over: UsageWorld, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    moment = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    path = tmp_path / "usage.csv"
+    path.write_text(f"event,tenant,at,tokens,user\nc1,tenant-acme,{moment},7,u1\nc2,nobody,{moment},8,u2\n")
+    mapping = ColumnMapping(attributes={"id": "event", "subject": "tenant", "time": "at"}, numeric=frozenset({"tokens"}),
+                            constants={"source": "export", "type": "api.request"})
+    total, _ = _import(handing_over, path, mapping=mapping)
+    assert (total.accepted, total.rejected) == (1, 1)
+    with handing_over.engine.connect() as conn:
+        assert conn.execute(select(usage_events.c.source, usage_events.c.event_id)).all() == [("export", "c1")]
