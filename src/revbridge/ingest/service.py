@@ -165,7 +165,7 @@ class IngestService:
         self, workspace_id: str, path: str | Path, mapping: ColumnMapping | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE, dry_run: bool = False,
     ) -> Iterator[tuple[int, BatchOutcome]]:
-        """Import a JSON Lines, CSV or Parquet file; yields (records, outcome) per batch, once committed.
+        """Import a JSON Lines, CSV or Parquet file; yields (records, outcome) as ``import_batches`` does.
 
         A large file is validated by a second process while this one stores
         (``ingest.handover``): the two use both cores. A small file, a database only
@@ -184,7 +184,8 @@ class IngestService:
     def import_batches(
         self, workspace_id: str, batches: Iterable[list[RawRecord]], dry_run: bool = False
     ) -> Iterator[tuple[int, BatchOutcome]]:
-        """Store batches of file records; yields (records, outcome) for each, once committed.
+        """Store batches of file records; yields (records, outcome) for each group of
+        batches stored together (``_joined``), once its transaction has committed.
 
         While one batch is stored the next is validated by a thread that shares the
         connection, one at a time (``guard``): SQLite and psycopg release the GIL while
@@ -204,9 +205,9 @@ class IngestService:
     def _store_validated(
         self, conn: Connection, guard: threading.Lock, workspace_id: str, validated: Iterator[Validated]
     ) -> Iterator[tuple[int, BatchOutcome]]:
-        """Store judged batches in transactions of about ``IMPORT_TRANSACTION_EVENTS``
-        events, as each commit writes every index page it touched; yield each batch's
-        outcome once its transaction has committed."""
+        """Store judged batches, joined in groups, in transactions of about
+        ``IMPORT_TRANSACTION_EVENTS`` events, as each commit writes every index page it
+        touched; yield each group's outcome once its transaction has committed."""
         tx = conn.begin()
         stored: list[tuple[int, BatchOutcome]] = []  # not committed yet
         events = 0
@@ -319,6 +320,7 @@ def _joined(validated: Iterable[Validated], events: int) -> Iterator[Validated]:
 
 
 def _join(group: list[Validated]) -> Validated:
+    """One batch of them all: rejections keep their place in it, and it is stored as of the last one's ``now``."""
     if len(group) == 1:
         return group[0]
     accepted: list[Storable] = []
