@@ -372,11 +372,13 @@ def _add_all(target: dict[int, Rows], held: dict[int, Rows], mark: int) -> int:
 
 
 def _after(held: dict[int, Rows], mark: int) -> dict[int, Rows]:
-    kept: dict[int, Rows] = {}
+    """The rows after ``mark``: single rows by a comprehension, the rare shared hashes one by one."""
+    kept: dict[int, Rows] = {h: rows for h, rows in held.items() if type(rows) is int and rows > mark}
     for h, rows in held.items():
-        for row in _rows(rows):
-            if row > mark:
-                _add(kept, h, row)
+        if type(rows) is not int:
+            for row in rows:  # type: ignore[union-attr]
+                if row > mark:
+                    _add(kept, h, row)
     return kept
 
 
