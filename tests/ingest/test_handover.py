@@ -188,3 +188,19 @@ def test_a_csv_file_with_a_mapping_is_handed_over_too(handing_over: UsageWorld, 
     assert (total.accepted, total.rejected) == (1, 1)
     with handing_over.engine.connect() as conn:
         assert conn.execute(select(usage_events.c.source, usage_events.c.event_id)).all() == [("export", "c1")]
+
+
+def test_batches_of_two_days_are_never_stored_as_one() -> None:
+    from datetime import UTC, datetime
+
+    from revbridge.ingest.envelope import IngestResult
+    from revbridge.ingest.handover import Validated
+    from revbridge.ingest.service import _joined
+
+    def batch(hour: int, day: int) -> Validated:
+        return Validated(2, "f", IngestResult([], []), datetime(2026, 1, day, hour, tzinfo=UTC))
+
+    groups = list(_joined([batch(23, 1), batch(23, 1), batch(0, 2), batch(0, 2), batch(0, 2)], 4))
+    assert [(g.records, g.now.day) for g in groups] == [(4, 1), (4, 2), (2, 2)]
+    groups = list(_joined([batch(22, 1), batch(23, 1), batch(0, 2)], 100))
+    assert [(g.records, g.now.day) for g in groups] == [(4, 1), (2, 2)]

@@ -305,11 +305,15 @@ def _joined(validated: Iterable[Validated], events: int) -> Iterator[Validated]:
     Storing looks every key up in SQLite's keys table, and a batch's random keys touch
     nearly every page of it once that is larger than the page cache: a batch four times
     the size costs about the same page reads, a quarter as many per event. The reading
-    and validating side keeps its batches small, so its memory stays small.
+    and validating side keeps its batches small, so its memory stays small. A group
+    never spans two UTC days, so each batch counts on the day it was received.
     """
     group: list[Validated] = []
     count = 0
     for batch in validated:
+        if group and batch.now.date() != group[0].now.date():
+            yield _join(group)
+            group, count = [], 0
         group.append(batch)
         count += batch.records
         if count >= events:
