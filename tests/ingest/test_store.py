@@ -176,3 +176,19 @@ def test_an_upkeep_tick_rolls_up_and_checkpoints_keeping_every_event(
     with usage_world.engine.connect() as conn:
         marks = set(conn.execute(select(usage_rollup_marks.c.through_id)).scalars())
         assert marks == {conn.execute(select(func.max(usage_events.c.id))).scalar()}
+
+
+def test_every_refusal_of_a_batch_is_kept_under_the_id_its_error_names(
+    usage_world: UsageWorld, event: Callable[..., Any]
+) -> None:
+    first = event(id="k")
+    usage_world.send([first])
+    out = usage_world.send([event(subject="ghost"), {**first, "data": {**first["data"], "tokens": 5}},
+                            event(type="unknown.type"), event(), event(time="yesterday")])
+    assert (out.counts.accepted, out.counts.rejected) == (1, 4)
+    named = {e["exception_id"]: e for e in out.errors}
+    assert sorted(named) == sorted(out.exception_ids) and len(set(out.exception_ids)) == 4
+    with transaction(usage_world.engine, usage_world.workspace_id, "t") as scope:
+        reasons = {i: quarantine.get_exception(scope, i)["reason"] for i in out.exception_ids}
+    assert sorted(reasons.values()) == ["bad_field", "conflict", "unknown_customer", "unknown_type"]
+    assert reasons[next(i for i, e in named.items() if e["field"].endswith("subject"))] == "unknown_customer"

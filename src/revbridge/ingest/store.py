@@ -98,19 +98,21 @@ def store_batch(scope: Scope, result: IngestResult, origin: str, count: bool = T
                 outcome.counts.duplicate += 1
             else:
                 conflicts.append(event)
+    kept: list[dict[str, Any]] = []  # the exceptions, inserted in one statement
     for rejection in result.rejected:
-        exc_id = _quarantine(scope, reason_of(rejection.problems), rejection.raw, list(rejection.problems),
-                             rejection.source or origin, None, rejection.event_id)
-        outcome.exception_ids.append(exc_id)
+        kept.append(_exception(scope, reason_of(rejection.problems), rejection.raw, list(rejection.problems),
+                               rejection.source or origin, None, rejection.event_id))
         outcome.errors += [{"index": rejection.index, "id": rejection.event_id, **p.as_dict(),
-                            "exception_id": exc_id} for p in rejection.problems]
+                            "exception_id": kept[-1]["id"]} for p in rejection.problems]
     for event in conflicts:
         problem = Problem("id", "conflict: this source and id were stored earlier with a different payload",
                           event.id, event_id=event.id)
-        exc_id = _quarantine(scope, Reason.CONFLICT, event.payload.decode(), [problem], origin, event.source,
-                             event.id)
-        outcome.exception_ids.append(exc_id)
-        outcome.errors.append({"id": event.id, **problem.as_dict(), "exception_id": exc_id})
+        kept.append(_exception(scope, Reason.CONFLICT, event.payload.decode(), [problem], origin, event.source,
+                               event.id))
+        outcome.errors.append({"id": event.id, **problem.as_dict(), "exception_id": kept[-1]["id"]})
+    if kept:
+        scope.conn.execute(exceptions.insert(), kept)
+        outcome.exception_ids = [row["id"] for row in kept]
     outcome.counts.rejected = len(result.rejected) + len(conflicts)
     if count:
         bump_counters(scope, scope.now.date(), outcome.counts)
@@ -300,26 +302,23 @@ def _stored_rows(
     return found
 
 
-def _quarantine(
+def _exception(
     scope: Scope, reason: str, raw: str, problems: list[Problem], origin: str, event_source: str | None,
     event_id: str | None, kind: str = "usage_event",
-) -> str:
-    exc_id = new_id("exc")
-    scope.conn.execute(
-        exceptions.insert().values(
-            id=exc_id, workspace_id=scope.workspace_id, kind=kind, reason=reason, state="open",
-            origin=origin[:512] if origin else None, event_source=event_source, event_id=event_id, raw=raw,
-            problems=[p.as_dict() for p in problems], received_day=scope.now.date(),
-            attempts=0, created_at=scope.now, updated_at=scope.now,
-        )
-    )
-    return exc_id
+) -> dict[str, Any]:
+    """The exceptions-queue row that keeps one refused input."""
+    return {"id": new_id("exc"), "workspace_id": scope.workspace_id, "kind": kind, "reason": reason, "state": "open",
+            "origin": origin[:512] if origin else None, "event_source": event_source, "event_id": event_id,
+            "raw": raw, "problems": [p.as_dict() for p in problems], "received_day": scope.now.date(),
+            "attempts": 0, "created_at": scope.now, "updated_at": scope.now}
 
 
 def quarantine_body(scope: Scope, body: bytes, problems: list[Problem], origin: str) -> str:
     """Keep a body that could not be read as events at all (malformed JSON, bad UTF-8, ...)."""
-    raw = body.decode("utf-8", "backslashreplace")
-    return _quarantine(scope, Reason.BAD_BODY, raw, problems, origin, None, None, kind="usage_body")
+    row = _exception(scope, Reason.BAD_BODY, body.decode("utf-8", "backslashreplace"), problems, origin, None, None,
+                     kind="usage_body")
+    scope.conn.execute(exceptions.insert(), [row])
+    return str(row["id"])
 
 
 def bump_counters(scope: Scope, day: date, counts: Counts) -> None:
