@@ -33,7 +33,7 @@ from revbridge.ingest.limits import IngestLimits
 from revbridge.ingest.readers import ColumnMapping
 
 HANDOVER_FROM_BYTES = 8 * 1024 * 1024  # smaller files validate in a thread: less than starting a process costs
-_AHEAD = 8  # batches validated ahead of the store: two groups (``service.STORE_GROUP_EVENTS``) and more
+_AHEAD = 8  # batches validated ahead of the store: at the CLI's batch size, two of the groups it stores at once
 _POLL_S = 0.5  # how often a waiting side looks whether the other is still there
 _STOP_GRACE_S = 5.0
 
