@@ -100,7 +100,7 @@ class UsageEvent(msgspec.Struct, frozen=True, gc=False):
     def row(self) -> EventRow:
         """What the store keeps of this event (its data and extensions are in ``payload``)."""
         return EventRow(self.source, self.id, self.type, self.customer_id, self.time, self.digest, self.payload,
-                        key_hash(self.source, self.id))
+                        self.key_hash)
 
 
 class EventRow(msgspec.Struct, frozen=True, gc=False, array_like=True):
@@ -313,11 +313,10 @@ def ingest_records(
         event, found = _read_record(record, limits)
         if event is not None:
             outcome = checker.check(event)
-            if not isinstance(outcome, list):
-                if not found:
-                    accepted.append(outcome)
-                    continue
-            else:  # what the reader reported already is not repeated
+            if not isinstance(outcome, list) and not found:
+                accepted.append(outcome)
+                continue
+            if isinstance(outcome, list):  # what the reader reported already is not repeated
                 seen = {field for field, _, _ in found}
                 found.extend(item for item in outcome if item[0] not in seen)
         rejected.append(checker.reject(index, event, _record_text(record), found, "", record.source))

@@ -53,6 +53,10 @@ class FileJob:
     limits: IngestLimits
 
 
+class ValidatingProcessLost(RuntimeError):
+    """The validating process ended without its batches, or failed with an error that does not pickle."""
+
+
 class Validated(NamedTuple):
     """One batch, judged: what the store needs of it."""
 
@@ -98,7 +102,7 @@ def validated_in_child(job: FileJob) -> Iterator[Validated]:
     try:
         while (item := _receive(handed, child)) is not None:
             if isinstance(item, _Failed):
-                raise item.error or _lost(f"validating {job.path} failed: {item.text}")
+                raise item.error or ValidatingProcessLost(f"validating {job.path} failed: {item.text}")
             yield Validated(item.records, item.origin, IngestResult(_ROWS.decode(item.rows), item.rejected), item.now)
     finally:
         stop.set()
@@ -120,11 +124,8 @@ def _receive(handed: Any, child: Any) -> _Batch | _Failed | None:
         try:  # it may have handed over its last words just before it ended
             return handed.get(timeout=_POLL_S)  # type: ignore[no-any-return]
         except queues.Empty:
-            raise _lost(f"the import's validating process ended unexpectedly (exit code {child.exitcode})") from None
-
-
-def _lost(text: str) -> RuntimeError:
-    return RuntimeError(text)
+            raise ValidatingProcessLost(
+                f"the import's validating process ended unexpectedly (exit code {child.exitcode})") from None
 
 
 def _validate(job: FileJob, handed: Any, stop: Any, parent: int) -> None:

@@ -144,13 +144,16 @@ def _pieces(
     for row in rolled:
         by_hour.setdefault(row.hour, []).append(row)
     first, last = _ceil_hour(period.start), window_start(period.end, Window.HOUR)  # whole hours: [first, last)
-    young = [period.start, period.end]  # where the events after the mark are read
+    young_start, young_end = period.start, period.end  # where the events after the mark are read
     for hour, rows in by_hour.items():
         if not first <= hour < last and not _inside(rows, period):
             # An edge hour whose rollups may hold events outside the period: read raw, all of it.
             edge = Period(max(hour, period.start), min(hour + HOUR, period.end))
             raw(edge)
-            young = [max(young[0], edge.end), young[1]] if hour < first else [young[0], min(young[1], edge.start)]
+            if hour < first:
+                young_start = max(young_start, edge.end)
+            else:
+                young_end = min(young_end, edge.start)
             continue
         for row in rows:
             key = UsageKey(row.customer, group_from_text(row.group),
@@ -160,8 +163,8 @@ def _pieces(
                 pieces[(key, row.value)] = row.partial
             else:
                 mine.merge(row.partial)
-    if young[0] < young[1]:
-        raw(Period(young[0], young[1]), after_id=through)
+    if young_start < young_end:
+        raw(Period(young_start, young_end), after_id=through)
     return pieces
 
 
