@@ -192,3 +192,26 @@ def test_every_refusal_of_a_batch_is_kept_under_the_id_its_error_names(
         reasons = {i: quarantine.get_exception(scope, i)["reason"] for i in out.exception_ids}
     assert sorted(reasons.values()) == ["bad_field", "conflict", "unknown_customer", "unknown_type"]
     assert reasons[next(i for i, e in named.items() if e["field"].endswith("subject"))] == "unknown_customer"
+
+
+def test_a_batch_of_many_statements_stores_each_event_once_with_its_own_fields(
+    usage_world: UsageWorld, event: Callable[..., Any]
+) -> None:
+    """SQLite inserts 64 rows a statement and the rest one by one: every event keeps its
+    own id, time and payload, in batch order, and a resend is all duplicates."""
+    from revbridge.ingest.store import _INSERT_ROWS
+
+    base = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    batch = [event(id=f"m{n}", time=(base + timedelta(seconds=n)).isoformat(), data={"tokens": n, "region": "eu", "user": "u1", "latency": 12})
+             for n in range(2 * _INSERT_ROWS + 5)]
+    first = usage_world.send(batch)
+    assert first.counts.accepted == len(batch), first.errors[:1]
+    with usage_world.engine.connect() as conn:
+        rows = conn.execute(select(usage_events.c.event_id, usage_events.c.time, usage_events.c.payload)
+                            .order_by(usage_events.c.id)).all()
+    assert [r.event_id for r in rows] == [f"m{n}" for n in range(len(batch))]
+    assert [r.time.astimezone(UTC) for r in rows] == [base + timedelta(seconds=n) for n in range(len(batch))]
+    assert all(f'"tokens":{n},'.encode() in r.payload for n, r in enumerate(rows))
+    again = usage_world.send(batch)
+    assert (again.counts.accepted, again.counts.duplicate) == (0, len(batch))
+    assert stored(usage_world) == len(batch)
