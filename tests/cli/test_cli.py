@@ -1,4 +1,4 @@
-"""The command line end to end: demo, catalog, customers, subscriptions, config, exit codes."""
+"""The command line end to end: demo, catalog, customers, subscriptions, config, purge, exit codes."""
 
 from __future__ import annotations
 
@@ -95,3 +95,14 @@ def test_unknown_workspace_and_unreachable_database_exit_codes(revbridge: Runner
     assert missing.returncode == 1 and "no workspace named 'nope'" in missing.stderr
     down = revbridge("customer", "list", env={"REVBRIDGE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
     assert down.returncode == 3 and "unavailable" in down.stderr
+
+
+def test_events_purge_follows_the_workspace_retention(revbridge: Runner) -> None:
+    assert revbridge("workspace", "create", "default").returncode == 0
+    unset = json.loads(revbridge("events", "purge", "--json").stdout)
+    assert unset == {"purged": 0, "before": None, "retention_days": None}
+    assert revbridge("workspace", "set", "default", "usage_retention_days", "40").returncode == 0
+    dry = json.loads(revbridge("events", "purge", "--dry-run", "--json").stdout)
+    assert dry["purged"] == 0 and dry["retention_days"] == 40
+    assert dry["before"].endswith(":00:00Z")  # a whole hour: rollups are kept or purged whole
+    assert json.loads(revbridge("events", "purge", "--json").stdout)["before"] == dry["before"]

@@ -16,7 +16,7 @@ from revbridge.ingest.keys import merge_young
 from revbridge.ingest.meters import SqlUsage
 from revbridge.ingest.retention import purge_expired
 from revbridge.ingest.tables import usage_event_keys, usage_event_times
-from revbridge.scope import transaction
+from revbridge.scope import transaction, utcnow
 from revbridge.workspaces import set_workspace_setting
 
 from .store_fixtures import UsageWorld
@@ -26,15 +26,11 @@ def test_purge_keeps_recent_events_and_guards_old_periods(usage_world: UsageWorl
     usage_world.send([event(), event()])
     with usage_world.engine.begin() as conn:
         set_workspace_setting(conn, usage_world.workspace_id, "usage_retention_days", 40)
-    with transaction(usage_world.engine, usage_world.workspace_id, "t") as scope:
-        assert purge_expired(scope)["purged"] == 0
-    later = usage_world.engine
-    with transaction(later, usage_world.workspace_id, "t") as scope:
-        future = scope.now + timedelta(days=45)
-    with transaction(later, usage_world.workspace_id, "t", future) as scope:
-        assert purge_expired(scope, dry_run=True)["purged"] == 2
-        done = purge_expired(scope)
-        assert done["purged"] == 2
+    assert purge_expired(usage_world.engine, usage_world.workspace_id)["purged"] == 0
+    future = utcnow() + timedelta(days=45)
+    assert purge_expired(usage_world.engine, usage_world.workspace_id, future, dry_run=True)["purged"] == 2
+    assert purge_expired(usage_world.engine, usage_world.workspace_id, future)["purged"] == 2
+    with transaction(usage_world.engine, usage_world.workspace_id, "t", future) as scope:
         meter = stored_meters(scope)["calls"].meter
         usage = SqlUsage(scope)
         with pytest.raises(ConflictError, match="purged by the retention policy"):
@@ -54,13 +50,10 @@ def test_purge_drops_the_merged_keys_and_times_of_what_it_deletes(
             assert merge_young(conn) >= 2
     with usage_world.engine.begin() as conn:
         set_workspace_setting(conn, usage_world.workspace_id, "usage_retention_days", 40)
-    with transaction(usage_world.engine, usage_world.workspace_id, "t") as scope:
-        future = scope.now + timedelta(days=45)
-    with transaction(usage_world.engine, usage_world.workspace_id, "t", future) as scope:
-        assert purge_expired(scope)["purged"] == 2
+    assert purge_expired(usage_world.engine, usage_world.workspace_id, utcnow() + timedelta(days=45))["purged"] == 2
+    with usage_world.engine.connect() as conn:
         for table in (usage_event_keys, usage_event_times):
-            left = scope.conn.execute(select(func.count()).select_from(table)).scalar_one()
-            assert left == 0, table.name
+            assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 0, table.name
 
 
 def test_settings_are_checked_by_name(usage_world: UsageWorld) -> None:

@@ -42,10 +42,11 @@ def _reset(world: UsageWorld) -> None:
             conn.execute(delete(table))
 
 
-def _send(world: UsageWorld, specs: list[dict[str, Any]]) -> None:
+def _send(world: UsageWorld, specs: list[dict[str, Any]]) -> Any:
     service = IngestService(world.engine, IngestLimits(max_lateness=timedelta(days=3650)))
     if specs:
-        service.accept_body(world.workspace_id, msgspec.json.encode([as_event(s) for s in specs]), BATCH)
+        return service.accept_body(world.workspace_id, msgspec.json.encode([as_event(s) for s in specs]), BATCH)
+    return None
 
 
 def _check_all(world: UsageWorld, specs: list[dict[str, Any]], period: Period) -> None:
@@ -123,10 +124,45 @@ def test_purge_drops_the_rollups_of_purged_hours(usage_world: UsageWorld) -> Non
     roll_up_all(usage_world.engine, usage_world.workspace_id, BASE)
     with usage_world.engine.begin() as conn:
         set_workspace_setting(conn, usage_world.workspace_id, "usage_retention_days", 40)
-    with transaction(usage_world.engine, usage_world.workspace_id, "t", BASE + timedelta(hours=later)) as scope:
-        assert purge_expired(scope)["purged"] == 1
-        hours = set(scope.conn.execute(select(usage_rollups.c.hour)).scalars())
+    assert purge_expired(usage_world.engine, usage_world.workspace_id, BASE + timedelta(hours=later))["purged"] == 1
+    with usage_world.engine.connect() as conn:
+        hours = set(conn.execute(select(usage_rollups.c.hour)).scalars())
     assert hours == {BASE + timedelta(hours=later)}
+
+
+def test_a_purge_keeps_the_hour_its_cutoff_falls_in(usage_world: UsageWorld) -> None:
+    """The cutoff is rounded down to the hour: a rolled-up hour is kept or purged whole,
+    so a period that starts inside it, after the retention line, still counts its events."""
+    _reset(usage_world)
+    later = 24 * 40 + 5
+    _send(usage_world, [_spec(1, hour=5, minute=10), _spec(2, hour=5, minute=50), _spec(3, hour=later)])
+    roll_up_all(usage_world.engine, usage_world.workspace_id, BASE + timedelta(hours=later + 1))
+    with usage_world.engine.begin() as conn:
+        set_workspace_setting(conn, usage_world.workspace_id, "usage_retention_days", 40)
+    now = BASE + timedelta(days=40, hours=5, minutes=30)  # 40 days back is 5:30, inside the rolled-up hour
+    done = purge_expired(usage_world.engine, usage_world.workspace_id, now)
+    assert (done["purged"], done["before"]) == (0, BASE + timedelta(hours=5))
+    with transaction(usage_world.engine, usage_world.workspace_id, "t", now) as scope:
+        calls = stored_meters(scope)["calls"].meter
+        after_line = Period(BASE + timedelta(hours=5, minutes=30), BASE + timedelta(hours=6))
+        assert customer_quantity(scope.conn, scope.workspace_id, usage_world.customers["acme"], calls,
+                                 after_line) == 1
+
+
+def test_a_purge_in_spans_deletes_the_expired_events_and_forgets_only_their_keys(usage_world: UsageWorld) -> None:
+    _reset(usage_world)
+    later = 24 * 40 + 5
+    specs = [_spec(n, hour=later if n % 3 == 0 else 1) for n in range(20)]  # expired and kept, ids interleaved
+    _send(usage_world, specs)
+    with usage_world.engine.begin() as conn:
+        set_workspace_setting(conn, usage_world.workspace_id, "usage_retention_days", 40)
+    done = purge_expired(usage_world.engine, usage_world.workspace_id, BASE + timedelta(hours=later), span=3)
+    assert done["purged"] == 13
+    with usage_world.engine.connect() as conn:
+        left = set(conn.execute(select(usage_events.c.event_id)).scalars())
+    assert left == {str(n) for n in range(0, 20, 3)}
+    again = _send(usage_world, specs)
+    assert (again.counts.accepted, again.counts.duplicate) == (13, 7)  # a purged key is free again; a kept one is not
 
 
 def test_builders_running_at_once_add_every_event_once(usage_world: UsageWorld) -> None:

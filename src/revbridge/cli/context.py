@@ -54,11 +54,16 @@ def engine(migrate: bool = True) -> Engine:
 
 @contextmanager
 def in_workspace(name: str, actor: str = "cli") -> Iterator[Scope]:
+    eng, workspace_id = workspace_engine(name)
+    with transaction(eng, workspace_id, actor) as scope:
+        yield scope
+
+
+def workspace_engine(name: str) -> tuple[Engine, str]:
+    """The engine and the id of the workspace ``name``, for commands that run transactions of their own."""
     eng = engine()
     with eng.connect() as conn:
-        ws = find_workspace(conn, name)
-    with transaction(eng, ws["id"], actor) as scope:
-        yield scope
+        return eng, str(find_workspace(conn, name)["id"])
 
 
 def parse_instant(value: str | None, field: str) -> datetime | None:

@@ -20,6 +20,7 @@ from revbridge.cli.context import (
     in_workspace,
     parse_instant,
     settings,
+    workspace_engine,
 )
 from revbridge.domain.period import Period
 from revbridge.errors import NotFoundError, ValidationError
@@ -31,7 +32,6 @@ from revbridge.ingest.rollups import roll_up_all
 from revbridge.ingest.service import IngestService, limits_from
 from revbridge.ingest.store import Counts, counters, late_usage
 from revbridge.scope import utcnow
-from revbridge.workspaces import find_workspace
 
 events_app = typer.Typer(help="Usage events: import files, counters.", no_args_is_help=True)
 usage_app = typer.Typer(help="Meters: quantities per customer and period.", no_args_is_help=True)
@@ -80,9 +80,7 @@ def import_(
     if not file.is_file():
         raise ValidationError("FILE", "no such file", str(file))
     mapping = _mapping(file, attr, data, numeric, const)
-    eng = engine()
-    with eng.connect() as conn:
-        ws_id = find_workspace(conn, workspace)["id"]
+    eng, ws_id = workspace_engine(workspace)
     service = IngestService(eng, limits_from(settings()))
     total, errors, started = Counts(), [], time.monotonic()
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,} events"),
@@ -118,9 +116,7 @@ def stats(since: str | None = typer.Option(None, "--from"), until: str | None = 
 @usage_app.command("rollup")
 def usage_rollup(workspace: str = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
     """Bring the workspace's hourly rollups up to date (serve and billing runs do it themselves)."""
-    eng = engine()
-    with eng.connect() as conn:
-        ws_id = find_workspace(conn, workspace)["id"]
+    eng, ws_id = workspace_engine(workspace)
     started = time.monotonic()
     read = roll_up_all(eng, ws_id, utcnow())
     elapsed = time.monotonic() - started
@@ -218,6 +214,5 @@ def purge(dry_run: bool = typer.Option(False, "--dry-run"), workspace: str = Wor
     """Delete raw events older than the workspace's usage_retention_days."""
     from revbridge.ingest.retention import purge_expired
 
-    with in_workspace(workspace) as scope:
-        result = purge_expired(scope, dry_run)
+    result = purge_expired(*workspace_engine(workspace), dry_run=dry_run)
     emit(result, as_json, "purge" + (" (dry run)" if dry_run else ""), ["purged", "before", "retention_days"])

@@ -11,37 +11,79 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, delete, func, select, update
 
 from revbridge.errors import ConflictError
 from revbridge.ingest.keys import forget_keys
+from revbridge.ingest.reference import Window, window_start
 from revbridge.ingest.rollups import forget_before
 from revbridge.ingest.tables import usage_events
-from revbridge.scope import Scope
+from revbridge.scope import Scope, transaction, utcnow
 from revbridge.store.tables import workspaces
 from revbridge.workspaces import workspace_settings
 
 WATERMARK = "usage_purged_before"
+PURGE_SPAN = 50_000  # event ids one purge transaction looks at
 
 
-def purge_expired(scope: Scope, dry_run: bool = False) -> dict[str, Any]:
-    """Delete raw events older than ``usage_retention_days``; returns what was (or would be) purged."""
-    settings = workspace_settings(scope.conn, scope.workspace_id)
-    days = settings.get("usage_retention_days")
-    if not days:
-        return {"purged": 0, "before": None, "retention_days": None}
-    cutoff = scope.now - timedelta(days=int(days))
-    where = (usage_events.c.workspace_id == scope.workspace_id) & (usage_events.c.time < cutoff)
-    count = int(scope.conn.execute(select(func.count()).select_from(usage_events).where(where)).scalar_one())
-    if not dry_run and count:
-        forget_keys(scope.conn, scope.workspace_id, where)
-        scope.conn.execute(delete(usage_events).where(where))
-        forget_before(scope.conn, scope.workspace_id, cutoff)
-        previous = purged_before(scope)
-        if previous is None or cutoff > previous:
-            settings[WATERMARK] = cutoff.isoformat()
-            scope.conn.execute(update(workspaces).where(workspaces.c.id == scope.workspace_id).values(settings=settings))
-    return {"purged": count, "before": cutoff, "retention_days": days}
+def purge_expired(
+    engine: Engine, workspace_id: str, now: datetime | None = None, dry_run: bool = False, span: int = PURGE_SPAN,
+) -> dict[str, Any]:
+    """Delete raw events older than ``usage_retention_days``; returns what was (or would be) purged.
+
+    The cutoff is a whole hour (the retention, rounded down), so the hourly rollups it
+    drops hold only purged events and those it keeps hold none. The watermark moves
+    first, with those rollups, in a transaction of its own: from then on a usage query
+    for a period that starts before it refuses, so no reader ever rates the half-purged
+    remainder. Then the events go ``span`` ids per transaction, a primary-key range
+    each, so purging millions never holds SQLite's single writer for more than a
+    moment and ingest goes on meanwhile. A purge stopped halfway keeps its watermark,
+    and the next run deletes the rest.
+    """
+    with transaction(engine, workspace_id, "retention", now or utcnow()) as scope:
+        days = workspace_settings(scope.conn, workspace_id).get("usage_retention_days")
+        if not days:
+            return {"purged": 0, "before": None, "retention_days": None}
+        cutoff = window_start(scope.now - timedelta(days=int(days)), Window.HOUR)
+        ids = _id_range(scope.conn, workspace_id)
+        if not dry_run:
+            _move_watermark(scope, cutoff)
+            forget_before(scope.conn, workspace_id, cutoff)
+    purged = 0
+    if ids is not None and dry_run:
+        with engine.connect().execution_options(revbridge_read_only=True) as conn:  # no write lock for a count
+            purged = int(conn.execute(select(func.count()).select_from(usage_events).where(
+                _expired(workspace_id, cutoff, ids[0] - 1, ids[1]))).scalar_one())
+    elif ids is not None:
+        for after in range(ids[0] - 1, ids[1], span):
+            with engine.begin() as conn:
+                doomed = _expired(workspace_id, cutoff, after, min(after + span, ids[1]))
+                forget_keys(conn, workspace_id, doomed)
+                purged += conn.execute(delete(usage_events).where(doomed)).rowcount
+    return {"purged": purged, "before": cutoff, "retention_days": days}
+
+
+def _id_range(conn: Connection, workspace_id: str) -> tuple[int, int] | None:
+    """The workspace's lowest and highest event ids (None without events), read along the primary key."""
+    mine = select(usage_events.c.id).where(usage_events.c.workspace_id == workspace_id)
+    low = conn.execute(mine.order_by(usage_events.c.id).limit(1)).scalar()
+    high = conn.execute(mine.order_by(usage_events.c.id.desc()).limit(1)).scalar()
+    return None if low is None or high is None else (int(low), int(high))
+
+
+def _expired(workspace_id: str, cutoff: datetime, after: int, through: int) -> ColumnElement[bool]:
+    """The workspace's events before ``cutoff`` with ids in ``(after, through]``."""
+    return ((usage_events.c.id > after) & (usage_events.c.id <= through)
+            & (usage_events.c.workspace_id == workspace_id) & (usage_events.c.time < cutoff))
+
+
+def _move_watermark(scope: Scope, cutoff: datetime) -> None:
+    """Raise the watermark to ``cutoff``; it never moves back (a shorter retention purged more already)."""
+    previous = purged_before(scope)
+    if previous is None or cutoff > previous:
+        settings = workspace_settings(scope.conn, scope.workspace_id)
+        settings[WATERMARK] = cutoff.isoformat()
+        scope.conn.execute(update(workspaces).where(workspaces.c.id == scope.workspace_id).values(settings=settings))
 
 
 def purged_before(scope: Scope) -> datetime | None:
