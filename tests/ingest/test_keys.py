@@ -17,10 +17,10 @@ from sqlalchemy import Engine, func, select
 from revbridge.ingest import envelope as envelope_module
 from revbridge.ingest import keys as keys_module
 from revbridge.ingest.envelope import ingest_body
-from revbridge.ingest.keys import merge_keys
+from revbridge.ingest.keys import merge_keys, settle_keys
 from revbridge.ingest.service import IngestService
 from revbridge.ingest.store import store_batch
-from revbridge.ingest.tables import usage_event_keys, usage_event_times, usage_events
+from revbridge.ingest.tables import usage_event_keys, usage_event_keys_recent, usage_event_times, usage_events
 from revbridge.scope import Scope, utcnow
 from revbridge.store.engine import open_engine
 
@@ -56,8 +56,21 @@ def test_duplicates_and_conflicts_are_found_before_and_after_a_merge(
     assert _counts(usage_world.send([first[0], changed, event(id="k3")])) == (1, 1, 1)  # merged: found in the table
     assert _counts(usage_world.send([event(id="k3")])) == (0, 1, 0)
     assert _stored(usage_world.engine, usage_world.workspace_id) == 4
-    with usage_world.engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(usage_event_keys)).scalar_one() == 3
+    assert _sizes(usage_world.engine) == (0, 3)
+    with usage_world.engine.begin() as conn:
+        assert settle_keys(conn) == 3
+    assert _sizes(usage_world.engine) == (3, 0)
+    assert _counts(usage_world.send([first[2], {**first[0], "data": changed["data"]}])) == (0, 1, 1)  # settled
+    assert _merge(usage_world.engine) == 1  # k3, into the recent keys beside the settled ones
+    assert _counts(usage_world.send([event(id="k3"), first[1], event(id="k4")])) == (1, 2, 0)
+    assert _sizes(usage_world.engine) == (3, 1)
+
+
+def _sizes(engine: Engine) -> tuple[int, int]:
+    """How many keys are settled, and how many recent."""
+    with engine.connect() as conn:
+        return tuple(int(conn.execute(select(func.count()).select_from(t)).scalar_one())  # type: ignore[return-value]
+                     for t in (usage_event_keys, usage_event_keys_recent))
 
 
 @sqlite_only
@@ -108,6 +121,7 @@ _ACTIONS = st.lists(
         st.tuples(st.just("send"), st.integers(0, 1), st.lists(st.tuples(st.integers(0, 7), st.integers(0, 1)),
                                                                   min_size=1, max_size=6)),
         st.tuples(st.just("merge"), st.integers(0, 1), st.just([])),
+        st.tuples(st.just("settle"), st.integers(0, 1), st.just([])),
         st.tuples(st.just("roll_back"), st.integers(0, 1), st.lists(st.tuples(st.integers(0, 7), st.integers(0, 1)),
                                                                        min_size=1, max_size=4)),
     ),
@@ -144,8 +158,8 @@ def test_any_mix_of_writers_merges_and_rollbacks_matches_a_model(
     usage_world: UsageWorld, event: Callable[..., Any], engine: Engine, actions: list[Any]
 ) -> None:
     """Two writers (engines: two processes' memories) send keys 0-7 in two payload
-    variants, merge, or store and roll back, in any order; every answer must be what a
-    plain dictionary of stored keys says."""
+    variants, merge, settle, or store and roll back, in any order; every answer must be
+    what a plain dictionary of stored keys says."""
     prefix = uuid.uuid4().hex[:8]  # a fresh key space for each example, on the same database
     moment = event()["time"]  # one time for all: a payload differs only by its variant
     engines = [engine, open_engine(str(engine.url))]
@@ -157,6 +171,9 @@ def test_any_mix_of_writers_merges_and_rollbacks_matches_a_model(
                                                       "latency": 1}) for k, variant in pairs]
             if action == "merge":
                 _merge(engines[who])
+            elif action == "settle":
+                with engines[who].begin() as conn:
+                    settle_keys(conn)
             elif action == "roll_back":
                 _store_and_roll_back(UsageWorld(engines[who], usage_world.workspace_id, {}, services[who]), events)
             else:
@@ -218,3 +235,25 @@ def test_upgrading_a_database_merges_the_keys_and_times_it_holds(tmp_path: Any) 
             assert conn.exec_driver_sql("SELECT id FROM usage_events").scalar_one() == 2
     finally:
         engine.dispose()
+
+
+@sqlite_only
+def test_recent_keys_settle_once_they_are_many(
+    usage_world: UsageWorld, event: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Young keys merge into the recent table at a fixed count, whatever the size of the
+    database; the recent ones settle once they are many, with the keys just merged."""
+    from revbridge.ingest.keys import merge_due
+
+    monkeypatch.setattr(keys_module, "KEYS_MERGE_AT", 2)
+    monkeypatch.setattr(keys_module, "SETTLE_AT", 5)
+    sent = [event(id=f"s{n}") for n in range(6)]
+    usage_world.send(sent[:3])
+    with usage_world.engine.begin() as conn:
+        assert merge_due(conn) == 3  # young into recent; 3 recent keys do not settle yet
+    assert _sizes(usage_world.engine) == (0, 3)
+    usage_world.send(sent[3:])
+    with usage_world.engine.begin() as conn:
+        assert merge_due(conn) == 3 + 6  # 3 more into recent, then all 6 settle
+    assert _sizes(usage_world.engine) == (6, 0)
+    assert _counts(usage_world.send(sent)) == (0, 6, 0)

@@ -31,6 +31,7 @@ from revbridge.ingest.service import IngestService
 from revbridge.ingest.tables import (
     usage_counters,
     usage_event_keys,
+    usage_event_keys_recent,
     usage_event_times,
     usage_events,
     usage_key_marks,
@@ -42,7 +43,7 @@ from revbridge.scope import transaction
 from .store_fixtures import BATCH, UsageWorld
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
-DERIVED = (usage_event_keys, usage_event_times, usage_key_marks)  # SQLite's merged keys and time index
+DERIVED = (usage_event_keys, usage_event_keys_recent, usage_event_times, usage_key_marks)  # SQLite's merged indexes
 HOURS = 24 * 40
 
 event_st = st.fixed_dictionaries({

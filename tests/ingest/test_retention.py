@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from revbridge.catalog.versions import stored_meters
 from revbridge.domain.period import Period
 from revbridge.errors import ConflictError, ValidationError
-from revbridge.ingest.keys import merge_young
+from revbridge.ingest.keys import merge_keys, merge_young
 from revbridge.ingest.meters import SqlUsage
 from revbridge.ingest.retention import purge_expired
-from revbridge.ingest.tables import usage_event_keys, usage_event_times
+from revbridge.ingest.tables import usage_event_keys, usage_event_keys_recent, usage_event_times
 from revbridge.scope import transaction, utcnow
 from revbridge.workspaces import set_workspace_setting
 
@@ -44,15 +44,17 @@ def test_purge_drops_the_merged_keys_and_times_of_what_it_deletes(
     usage_world: UsageWorld, event: Callable[..., Any]
 ) -> None:
     """SQLite's merged index tables (``ingest.keys``) keep nothing of a purged event."""
-    usage_world.send([event(), event()])
-    if usage_world.engine.dialect.name == "sqlite":
-        with usage_world.engine.begin() as conn:
-            assert merge_young(conn) >= 2
+    sqlite = usage_world.engine.dialect.name == "sqlite"
+    for merge in (merge_young, merge_keys):  # two events settled, two recent
+        usage_world.send([event(), event()])
+        if sqlite:
+            with usage_world.engine.begin() as conn:
+                assert merge(conn) == 2
     with usage_world.engine.begin() as conn:
         set_workspace_setting(conn, usage_world.workspace_id, "usage_retention_days", 40)
-    assert purge_expired(usage_world.engine, usage_world.workspace_id, utcnow() + timedelta(days=45))["purged"] == 2
+    assert purge_expired(usage_world.engine, usage_world.workspace_id, utcnow() + timedelta(days=45))["purged"] == 4
     with usage_world.engine.connect() as conn:
-        for table in (usage_event_keys, usage_event_times):
+        for table in (usage_event_keys, usage_event_keys_recent, usage_event_times):
             assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 0, table.name
 
 

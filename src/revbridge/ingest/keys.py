@@ -9,12 +9,17 @@ storing the event itself (``bench/sqlite_writes.py``). PostgreSQL keeps its uniq
 The parts:
 
 * ``usage_events.key_hash``: a 64-bit hash of (source, id), written with the event.
-* ``usage_event_keys`` (key_hash, event row): the keys of every event up to its
-  workspace's mark (``usage_key_marks``), added by ``merge_keys`` in bulk and in key
-  order, so a merge touches each page of that table at most once for many keys. Random
-  hashes put a merge's keys on nearly every page of the table, so the table holds no
-  workspace: entries a third of the size are a third of the pages each merge writes.
-  The workspace is checked on the event rows a look-up finds.
+* ``usage_event_keys_recent`` and ``usage_event_keys`` (key_hash, event row): between
+  them, the keys of every event up to its workspace's mark (``usage_key_marks``).
+  ``merge_keys`` adds the young keys to the recent table in bulk and in key order, so
+  a merge touches each page of it at most once for many keys; ``settle_keys`` moves
+  the recent keys into ``usage_event_keys`` the same way once they are one in
+  ``KEYS_MERGE_SHARE`` of all events (``SETTLE_AT`` at least). Random hashes put a merge's keys on nearly every page of
+  its table, so a merge costs about the whole table: the small recent table takes the
+  frequent merges, and the large one is rewritten ever more seldom as it grows, while
+  memory holds a fixed number of young keys whatever the size of the database. The
+  tables hold no workspace: entries a third of the size are a third of the pages each
+  merge writes. The workspace is checked on the event rows a look-up finds.
 * the events after the mark ("young"): each process holds their hashes in memory, per
   database and workspace, and catches up from the table itself.
 * ``usage_event_times`` (workspace, type, time, customer, event row): the time index,
@@ -22,15 +27,13 @@ The parts:
   a minute or two, so as an index of ``usage_events`` it took a page write per event of
   every batch; merged in bulk, a page is written once for all the entries a merge puts
   on it. Readers take the events after its mark by id range (``meters.stored_events``).
-  Its own mark, because the keys merge ever more seldom as the table grows
-  (``KEYS_MERGE_SHARE``: random hashes put a merge's keys on nearly every page, so a
-  merge costs about the whole table), while readers want few young events to scan.
+  Its own mark, so readers have few young events to scan whatever the keys do.
   Each merge writes its table's pages in the window live events arrive in (at 25,000
   events/s and times two minutes apart, millions of entries) and a request waits for
   it, so merges come in hundreds of thousands of events, a few stalls a minute.
 
-Why it is exact. A batch's candidates are the event rows found under its hashes, in the
-keys table and in memory; each candidate row is then read and compared on the exact
+Why it is exact. A batch's candidates are the event rows found under its hashes, in both
+keys tables and in memory; each candidate row is then read and compared on the exact
 (source, id), so an extra entry (a rolled-back insert, a hash collision) can never
 make a new event a duplicate. What must never happen is a stored key that neither
 holds, and that holds because:
@@ -43,7 +46,8 @@ holds, and that holds because:
   memory learns them once committed: from the writer itself (``publish``, only when
   nothing else was read meanwhile) or from the table at a later catch-up;
 * a merge moves the marks and adds the keys in one transaction, and memory forgets a
-  row only once it reads a mark past it.
+  row only once it reads a mark past it; a settle moves keys between the tables in one
+  transaction, and a look-up reads both.
 """
 
 from __future__ import annotations
@@ -57,9 +61,10 @@ import msgspec
 from sqlalchemy import ColumnElement, Connection, Engine, delete, event, select, tuple_
 
 from revbridge.ingest.envelope import key_hash
-from revbridge.ingest.tables import usage_event_keys, usage_event_times, usage_events
+from revbridge.ingest.tables import usage_event_keys, usage_event_keys_recent, usage_event_times, usage_events
 
 KEYS_MERGE_AT = 200_000  # young events of the whole database before the upkeep merges their keys
+SETTLE_AT = 1_000_000  # recent keys before they settle into usage_event_keys
 KEYS_MERGE_SHARE = 16  # ... or one in this many stored events, whichever is more
 TIMES_MERGE_AT = 200_000  # young events before the upkeep merges their times
 INLINE_FACTOR = 1.25  # a writer merges by itself past this many times the upkeep's thresholds (an import: its
@@ -103,8 +108,7 @@ def stored_keys(
         for h in held.keys() & distinct:  # in C: most keys of a batch are new
             candidates.update(_rows(held[h]))
     listed = msgspec.json.encode(sorted(distinct)).decode()
-    candidates.update(row for (row,) in conn.exec_driver_sql(
-        "SELECT event_row FROM usage_event_keys WHERE key_hash IN (SELECT value FROM json_each(?))", (listed,)))
+    candidates.update(row for (row,) in conn.exec_driver_sql(_LOOK_UP, (listed, listed)))
     if not candidates:
         return {}
     wanted = set(keys)
@@ -112,6 +116,12 @@ def stored_keys(
         "SELECT source, event_id, digest, id FROM usage_events WHERE id IN (SELECT value FROM json_each(?)) "
         "AND workspace_id = ?", (msgspec.json.encode(sorted(candidates)).decode(), workspace_id))
     return {(source, eid): (digest, row) for source, eid, digest, row in found if (source, eid) in wanted}
+
+
+_LOOK_UP = (
+    "SELECT event_row FROM usage_event_keys WHERE key_hash IN (SELECT value FROM json_each(?)) "
+    "UNION ALL SELECT event_row FROM usage_event_keys_recent WHERE key_hash IN (SELECT value FROM json_each(?))"
+)
 
 
 class OwnInserts(NamedTuple):
@@ -190,19 +200,37 @@ def merge_when_due(engine: Engine) -> int:
 
 
 def merge_young(conn: Connection) -> int:
-    """Both merges now, whatever waits (a bulk load, a test); returns the keys merged."""
+    """Every merge now, whatever waits (a bulk load, a test); returns the keys merged."""
     merge_times(conn)
-    return merge_keys(conn)
+    merged = merge_keys(conn)
+    settle_keys(conn)
+    return merged
 
 
 def merge_keys(conn: Connection) -> int:
-    """Add the keys of every event after the marks to ``usage_event_keys``; returns how many.
+    """Add the keys of every event after the marks to ``usage_event_keys_recent``; returns how many.
 
     In key order, in one statement; then every workspace's mark moves to the highest
     id. Runs in the caller's transaction (SQLite's write lock), so it is all or nothing.
     """
-    return _merge_after(conn, "through_id", "usage_event_keys (key_hash, event_row)", "e.key_hash, e.id",
+    return _merge_after(conn, "through_id", "usage_event_keys_recent (key_hash, event_row)", "e.key_hash, e.id",
                         before=_fill_hashes)
+
+
+def settle_keys(conn: Connection) -> int:
+    """Move every recent key into ``usage_event_keys``, in key order; returns how many.
+
+    Then every workspace's settled mark moves to the lowest keys mark: each key up to
+    it is settled. In the caller's transaction, so a look-up sees each key in exactly
+    one of the two tables.
+    """
+    through = _low(conn, "through_id")
+    moved = conn.exec_driver_sql(
+        "INSERT INTO usage_event_keys (key_hash, event_row) "
+        "SELECT key_hash, event_row FROM usage_event_keys_recent ORDER BY 1, 2").rowcount
+    conn.exec_driver_sql("DELETE FROM usage_event_keys_recent")
+    conn.exec_driver_sql("UPDATE usage_key_marks SET settled_through_id = ?", (through,))
+    return int(moved)
 
 
 def merge_times(conn: Connection) -> int:
@@ -232,8 +260,8 @@ def _merge_after(
         "LEFT JOIN usage_key_marks AS m ON m.workspace_id = e.workspace_id "
         f"WHERE e.id > ? AND e.id <= ? AND e.id > coalesce(m.{mark}, 0) ORDER BY {order}", (low, top)).rowcount
     conn.exec_driver_sql(  # a workspace without marks gets its row
-        "INSERT INTO usage_key_marks (workspace_id, through_id, times_through_id) "
-        "SELECT id, 0, 0 FROM workspaces WHERE true ON CONFLICT (workspace_id) DO NOTHING")
+        "INSERT INTO usage_key_marks (workspace_id, through_id, times_through_id, settled_through_id) "
+        "SELECT id, 0, 0, 0 FROM workspaces WHERE true ON CONFLICT (workspace_id) DO NOTHING")
     conn.exec_driver_sql(f"UPDATE usage_key_marks SET {mark} = ?", (top,))
     return int(merged)
 
@@ -241,16 +269,19 @@ def _merge_after(
 class _Merge(NamedTuple):
     run: Callable[[Connection], int]
     mark: str  # its column of usage_key_marks
-    threshold: Callable[[int], int]  # young events before it is due, given the highest id
+    threshold: Callable[[int], int]  # events past its mark before it is due, given the highest id
+    upper: str | None = None  # the mark it runs up to (None: the highest id)
 
     def due(self, conn: Connection, factor: float) -> bool:
-        top, low = _top_and_low(conn, self.mark)
-        return top - low >= self.threshold(top) * factor
+        top = _top(conn)
+        upper = top if self.upper is None else _low(conn, self.upper)
+        return upper - min(_low(conn, self.mark), upper) >= self.threshold(top) * factor
 
 
-_MERGES = (
+_MERGES = (  # in this order: a settle takes the keys a merge just added
     _Merge(merge_times, "times_through_id", lambda top: TIMES_MERGE_AT),
-    _Merge(merge_keys, "through_id", lambda top: max(KEYS_MERGE_AT, top // KEYS_MERGE_SHARE)),
+    _Merge(merge_keys, "through_id", lambda top: KEYS_MERGE_AT),
+    _Merge(settle_keys, "settled_through_id", lambda top: max(SETTLE_AT, top // KEYS_MERGE_SHARE), "through_id"),
 )
 
 
@@ -259,8 +290,8 @@ def forget_keys(conn: Connection, workspace_id: str, doomed: ColumnElement[bool]
     if conn.dialect.name != "sqlite":
         return
     pairs = select(usage_events.c.key_hash, usage_events.c.id).where(doomed)
-    conn.execute(delete(usage_event_keys).where(
-        tuple_(usage_event_keys.c.key_hash, usage_event_keys.c.event_row).in_(pairs)))
+    for keys in (usage_event_keys, usage_event_keys_recent):
+        conn.execute(delete(keys).where(tuple_(keys.c.key_hash, keys.c.event_row).in_(pairs)))
     times = usage_event_times
     entries = select(usage_events.c.type, usage_events.c.time, usage_events.c.customer_id, usage_events.c.id).where(
         doomed)
@@ -384,5 +415,5 @@ def _after(held: dict[int, Rows], mark: int) -> dict[int, Rows]:
 
 __all__ = [
     "OwnInserts", "forget_keys", "key_hash", "merge_due", "merge_keys", "merge_times", "merge_when_due", "merge_young",
-    "next_event_id", "own_inserts", "publish", "remember", "stored_keys",
+    "next_event_id", "own_inserts", "publish", "remember", "settle_keys", "stored_keys",
 ]

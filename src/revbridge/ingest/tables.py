@@ -77,6 +77,14 @@ usage_event_keys = Table(  # SQLite's dedup index (ingest.keys); a derived index
     sqlite_with_rowid=False,
 )
 
+usage_event_keys_recent = Table(  # the keys merged since the last settle (ingest.keys): small, merged often
+    "usage_event_keys_recent",
+    metadata,
+    Column("key_hash", BigInteger(), primary_key=True),
+    Column("event_row", BigInteger(), primary_key=True),  # usage_events.id
+    sqlite_with_rowid=False,
+)
+
 usage_event_times = Table(  # SQLite's time index (ingest.keys merges it); derived, so no foreign key
     "usage_event_times",
     metadata,
@@ -94,6 +102,7 @@ usage_key_marks = Table(
     Column("workspace_id", String(40), ForeignKey("workspaces.id"), primary_key=True),
     Column("through_id", BigInteger(), nullable=False),  # every event with id <= this has its key merged
     Column("times_through_id", BigInteger(), nullable=False, server_default="0"),  # ... and this, its time
+    Column("settled_through_id", BigInteger(), nullable=False, server_default="0"),  # its key in usage_event_keys
 )
 
 usage_rollups = Table(
