@@ -4,7 +4,9 @@
     .venv/bin/python bench/ingest.py --quick    # the same lines, on small counts (CI)
 
 Each figure is printed on its own line as ``name: value unit``, for SQLite and for
-PostgreSQL (a throw-away database on 127.0.0.1:5432 when it is reachable):
+PostgreSQL (a throw-away database on 127.0.0.1:5432 when it is reachable), after the
+machine's speed (``machine_python_loop_ms``: machines of one kind differ by up to two
+times, so compare figures from two runs only beside it):
 
 - HTTP: a real ``revbridge serve`` process (with its upkeep thread building rollups
   and checkpointing SQLite's log); this process is the client, posting CloudEvents
@@ -322,6 +324,17 @@ def month_to_date() -> Period:
     return Period(now - timedelta(days=30), now)
 
 
+def python_loop_ms() -> float:
+    """Median milliseconds of a fixed pure-Python loop: the machine's speed, printed so
+    that figures from two machines of the same kind can be told apart from a change."""
+    times = []
+    for _ in range(7):
+        t0 = time.perf_counter()
+        sum(n * n for n in range(1_000_000))
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000
+
+
 # --- main -----------------------------------------------------------------------------------
 
 
@@ -360,6 +373,7 @@ def main() -> None:
     args.query_events = args.query_events or (100_000 if args.quick else 10_000_000)
     print(f"bench_mode: {'quick' if args.quick else 'full'}", flush=True)
     print(f"query_events: {args.query_events} events", flush=True)
+    emit("machine_python_loop_ms", python_loop_ms(), "ms")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if args.backend in ("sqlite", "both"):
