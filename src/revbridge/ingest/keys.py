@@ -14,12 +14,13 @@ The parts:
   ``merge_keys`` adds the young keys to the recent table in bulk and in key order, so
   a merge touches each page of it at most once for many keys; ``settle_keys`` moves
   the recent keys into ``usage_event_keys`` the same way once they are one in
-  ``KEYS_MERGE_SHARE`` of all events (``SETTLE_AT`` at least). Random hashes put a merge's keys on nearly every page of
-  its table, so a merge costs about the whole table: the small recent table takes the
-  frequent merges, and the large one is rewritten ever more seldom as it grows, while
-  memory holds a fixed number of young keys whatever the size of the database. The
-  tables hold no workspace: entries a third of the size are a third of the pages each
-  merge writes. The workspace is checked on the event rows a look-up finds.
+  ``KEYS_MERGE_SHARE`` of all events (``SETTLE_AT`` at least). Random hashes put a
+  merge's keys on nearly every page of its table, so a merge costs about the whole
+  table: the small recent table takes the frequent merges, and the large one is
+  rewritten ever more seldom as it grows, while memory holds a fixed number of young
+  keys whatever the size of the database. The tables hold no workspace: entries a
+  third of the size are a third of the pages each merge writes. The workspace is
+  checked on the event rows a look-up finds.
 * the events after the mark ("young"): each process holds their hashes in memory, per
   database and workspace, and catches up from the table itself.
 * ``usage_event_times`` (workspace, type, time, customer, event row): the time index,
