@@ -41,26 +41,40 @@ def purge_expired(
     and the next run deletes the rest.
     """
     with transaction(engine, workspace_id, "retention", now or utcnow()) as scope:
-        days = workspace_settings(scope.conn, workspace_id).get("usage_retention_days")
+        settings = workspace_settings(scope.conn, workspace_id)
+        days = settings.get("usage_retention_days")
         if not days:
             return {"purged": 0, "before": None, "retention_days": None}
         cutoff = window_start(scope.now - timedelta(days=int(days)), Window.HOUR)
         ids = _id_range(scope.conn, workspace_id)
         if not dry_run:
-            _move_watermark(scope, cutoff)
+            _move_watermark(scope.conn, workspace_id, settings, cutoff)
             forget_before(scope.conn, workspace_id, cutoff)
-    purged = 0
-    if ids is not None and dry_run:
-        with engine.connect().execution_options(revbridge_read_only=True) as conn:  # no write lock for a count
-            purged = int(conn.execute(select(func.count()).select_from(usage_events).where(
-                _expired(workspace_id, cutoff, ids[0] - 1, ids[1]))).scalar_one())
-    elif ids is not None:
-        for after in range(ids[0] - 1, ids[1], span):
-            with engine.begin() as conn:
-                doomed = _expired(workspace_id, cutoff, after, min(after + span, ids[1]))
-                forget_keys(conn, workspace_id, doomed)
-                purged += conn.execute(delete(usage_events).where(doomed)).rowcount
+    if ids is None:
+        purged = 0
+    elif dry_run:
+        purged = _count_expired(engine, workspace_id, cutoff, ids)
+    else:
+        purged = _delete_expired(engine, workspace_id, cutoff, ids, span)
     return {"purged": purged, "before": cutoff, "retention_days": days}
+
+
+def _count_expired(engine: Engine, workspace_id: str, cutoff: datetime, ids: tuple[int, int]) -> int:
+    """How many of the workspace's events are before ``cutoff``: one read, without the write lock."""
+    with engine.connect().execution_options(revbridge_read_only=True) as conn:
+        return int(conn.execute(select(func.count()).select_from(usage_events).where(
+            _expired(workspace_id, cutoff, ids[0] - 1, ids[1]))).scalar_one())
+
+
+def _delete_expired(engine: Engine, workspace_id: str, cutoff: datetime, ids: tuple[int, int], span: int) -> int:
+    """Delete the workspace's events before ``cutoff``, ``span`` ids per transaction; returns how many."""
+    deleted = 0
+    for after in range(ids[0] - 1, ids[1], span):
+        with engine.begin() as conn:
+            doomed = _expired(workspace_id, cutoff, after, min(after + span, ids[1]))
+            forget_keys(conn, workspace_id, doomed)
+            deleted += conn.execute(delete(usage_events).where(doomed)).rowcount
+    return deleted
 
 
 def _id_range(conn: Connection, workspace_id: str) -> tuple[int, int] | None:
@@ -77,17 +91,21 @@ def _expired(workspace_id: str, cutoff: datetime, after: int, through: int) -> C
             & (usage_events.c.workspace_id == workspace_id) & (usage_events.c.time < cutoff))
 
 
-def _move_watermark(scope: Scope, cutoff: datetime) -> None:
-    """Raise the watermark to ``cutoff``; it never moves back (a shorter retention purged more already)."""
-    previous = purged_before(scope)
+def _move_watermark(conn: Connection, workspace_id: str, settings: dict[str, Any], cutoff: datetime) -> None:
+    """Raise the watermark in ``settings`` (as read in this transaction) to ``cutoff``;
+    it never moves back (a shorter retention purged more already)."""
+    previous = _watermark(settings)
     if previous is None or cutoff > previous:
-        settings = workspace_settings(scope.conn, scope.workspace_id)
-        settings[WATERMARK] = cutoff.isoformat()
-        scope.conn.execute(update(workspaces).where(workspaces.c.id == scope.workspace_id).values(settings=settings))
+        conn.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(
+            settings={**settings, WATERMARK: cutoff.isoformat()}))
 
 
 def purged_before(scope: Scope) -> datetime | None:
-    value = workspace_settings(scope.conn, scope.workspace_id).get(WATERMARK)
+    return _watermark(workspace_settings(scope.conn, scope.workspace_id))
+
+
+def _watermark(settings: dict[str, Any]) -> datetime | None:
+    value = settings.get(WATERMARK)
     return datetime.fromisoformat(value) if value else None
 
 

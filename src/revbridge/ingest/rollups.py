@@ -441,6 +441,10 @@ def group_from_text(text: str) -> tuple[str | None, ...]:
 
 
 def forget_before(conn: Connection, workspace_id: str, cutoff: datetime) -> None:
-    """Drop the rollups of hours starting before ``cutoff`` (their raw events were purged)."""
+    """Drop the rollups of hours that end by ``cutoff`` (their raw events were purged).
+
+    An hour that ``cutoff`` falls inside keeps its rows: they also hold events after
+    the cutoff, which no query would read again without them.
+    """
     conn.execute(delete(usage_rollups).where(usage_rollups.c.workspace_id == workspace_id,
-                                             usage_rollups.c.hour < cutoff))
+                                             usage_rollups.c.hour <= cutoff - HOUR))
