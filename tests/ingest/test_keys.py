@@ -3,6 +3,7 @@ other writers and hash collisions, checked against a plain model of what is stor
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -31,6 +32,15 @@ sqlite_only = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # Po
 
 def _counts(outcome: Any) -> tuple[int, int, int]:
     return outcome.counts.accepted, outcome.counts.duplicate, outcome.counts.rejected
+
+
+@given(st.text(max_size=40), st.text(max_size=40))
+def test_a_key_hash_is_the_signed_blake2b_64_of_source_and_id(source: str, event_id: str) -> None:
+    """Stored hashes outlive releases: the function may get faster, never different."""
+    text = f"{source}\x1f{event_id}".encode("utf-8", "surrogatepass")
+    expected = int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big", signed=True)
+    assert envelope_module.key_hash(source, event_id) == expected
+    assert envelope_module.key_hash("//api.bench", "0921765f801c435c9578ea49fd362874") == -6766964385069233670
 
 
 def _merge(engine: Engine) -> int:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from revbridge.catalog.customers import create_customer
@@ -195,15 +196,18 @@ def test_every_refusal_of_a_batch_is_kept_under_the_id_its_error_names(
 
 
 def test_a_batch_of_many_statements_stores_each_event_once_with_its_own_fields(
-    usage_world: UsageWorld, event: Callable[..., Any]
+    usage_world: UsageWorld, event: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """SQLite inserts 64 rows a statement and the rest one by one: every event keeps its
-    own id, time and payload, in batch order, and a resend is all duplicates."""
-    from revbridge.ingest.store import _INSERT_ROWS
+    """SQLite inserts many rows a statement (8 here) and the rest in statements of 4, 2
+    and 1: every event keeps its own id, time and payload, in batch order, and a resend
+    is all duplicates."""
+    from revbridge.ingest import store
 
+    per = 8
+    monkeypatch.setattr(store, "_ROWS_PER_STATEMENT", per)
     base = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     batch = [event(id=f"m{n}", time=(base + timedelta(seconds=n)).isoformat(), data={"tokens": n, "region": "eu", "user": "u1", "latency": 12})
-             for n in range(2 * _INSERT_ROWS + 5)]
+             for n in range(2 * per + 7)]
     first = usage_world.send(batch)
     assert first.counts.accepted == len(batch), first.errors[:1]
     with usage_world.engine.connect() as conn:
@@ -215,3 +219,23 @@ def test_a_batch_of_many_statements_stores_each_event_once_with_its_own_fields(
     again = usage_world.send(batch)
     assert (again.counts.accepted, again.counts.duplicate) == (0, len(batch))
     assert stored(usage_world) == len(batch)
+
+
+def test_statements_hold_no_more_parameters_than_the_sqlite_build_takes() -> None:
+    """Builds before SQLite 3.32 take 999 parameters: 64 rows of 12; newer ones 1,024 rows."""
+    import sqlite3
+
+    from revbridge.ingest.store import _rows_per_statement
+    from revbridge.store.engine import open_engine
+
+    engine = open_engine("sqlite://")
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        driver.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        assert _rows_per_statement(conn) == 64
+        driver.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 5_000)
+        assert _rows_per_statement(conn) == 256
+        driver.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 250_000)
+        if driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) >= 12 * 1024:  # the build's own maximum allows
+            assert _rows_per_statement(conn) == 1024
+    engine.dispose()

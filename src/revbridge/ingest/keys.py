@@ -119,9 +119,13 @@ def stored_keys(
     return {(source, eid): (digest, row) for source, eid, digest, row in found if (source, eid) in wanted}
 
 
+# Each table probed once per hash, in hash order: the hashes come sorted and distinct, and
+# CROSS JOIN keeps them the outer loop. (``key_hash IN (SELECT ...)`` first copies them
+# into a temporary index: a quarter more time, measured on 20,000 hashes.)
 _LOOK_UP = (
-    "SELECT event_row FROM usage_event_keys WHERE key_hash IN (SELECT value FROM json_each(?)) "
-    "UNION ALL SELECT event_row FROM usage_event_keys_recent WHERE key_hash IN (SELECT value FROM json_each(?))"
+    "SELECT k.event_row FROM json_each(?) AS j CROSS JOIN usage_event_keys AS k ON k.key_hash = j.value "
+    "UNION ALL "
+    "SELECT k.event_row FROM json_each(?) AS j CROSS JOIN usage_event_keys_recent AS k ON k.key_hash = j.value"
 )
 
 
