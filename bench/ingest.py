@@ -258,19 +258,19 @@ def fill_events(engine: Engine, ws: str, count: int) -> None:
     """
     from sqlalchemy import select
 
-    from revbridge.ingest.store import _sqlite_times
+    from revbridge.ingest.rows import instant_texts
 
     with engine.connect() as conn:
         ids = [r.id for r in conn.execute(select(customers.c.id).where(customers.c.workspace_id == ws))]
     rng, now = random.Random(3), datetime.now(UTC)
     start_at, step = now - timedelta(days=30), timedelta(days=30) / count
     sqlite = engine.dialect.name == "sqlite"
-    received = _sqlite_times([now])[0] if sqlite else now
+    received = instant_texts([now])[0] if sqlite else now
     for start in range(0, count, _FILL_CHUNK):
         numbers = range(start, min(count, start + _FILL_CHUNK))
         # stored as live ingest stores them: ids in arrival order, times a minute or so behind
         moments = [start_at + step * n - timedelta(seconds=rng.random() * 60) for n in numbers]
-        times = _sqlite_times(moments) if sqlite else moments
+        times = instant_texts(moments) if sqlite else moments
         rows = [
             (ws, "fill", f"q{n}", "api.request", ids[n % CUSTOMERS], moment, "x" * 64,
              msgspec.json.encode({"data": {"tokens": rng.randrange(1, 5000), "region": "eu"}, "id": f"q{n}",

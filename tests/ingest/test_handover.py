@@ -176,6 +176,32 @@ def test_records_accepted_as_rows_are_the_rows_of_the_events(usage_world: UsageW
     assert rows.accepted == [e.row() for e in events.accepted]  # type: ignore[union-attr]
 
 
+def test_integer_quantities_judged_as_rows_are_judged_as_events(usage_world: UsageWorld, event: Callable[..., Any]) -> None:
+    """Rows keep an in-range integer quantity as it is (its payload spells it as its
+    Decimal would): the same payloads and digests, and the same refusals at the range's edges."""
+    from datetime import UTC, datetime
+
+    from revbridge.ingest.envelope import RawRecord, ingest_records
+    from revbridge.ingest.quantity import MAX_MAGNITUDE
+
+    values = [0, -1, 7, 10, MAX_MAGNITUDE - 1, -(MAX_MAGNITUDE - 1), MAX_MAGNITUDE, -MAX_MAGNITUDE, 2**63, -(2**70)]
+    data = event()["data"]
+    records = [RawRecord(json.dumps(event(id=f"q{n}", data={**data, "tokens": v})).encode(), f"f:{n}")
+               for n, v in enumerate(values)]
+    records.append(RawRecord(event(id="columns", data={**data, "tokens": 12}), "f:x"))  # the precise path
+    service = usage_world.service
+    with usage_world.engine.connect() as conn:
+        rules = service.rules(conn, usage_world.workspace_id)
+        lookup = service.customer_lookup(conn, usage_world.workspace_id)
+    now = datetime.now(UTC)
+    events = ingest_records(records, rules=rules, customer_of=lookup, now=now)
+    rows = ingest_records(records, rules=rules, customer_of=lookup, now=now, rows=True)
+    assert rows.accepted == [e.row() for e in events.accepted]  # type: ignore[union-attr]
+    assert [e.id for e in events.accepted] == [f"q{n}" for n in range(6)] + ["columns"]
+    assert [(r.index, r.problems) for r in rows.rejected] == [(r.index, r.problems) for r in events.rejected]
+    assert [r.index for r in rows.rejected] == [6, 7, 8, 9]
+
+
 def test_a_csv_file_with_a_mapping_is_handed_over_too(handing_over: UsageWorld, tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 from msgspec import UNSET
@@ -44,9 +44,12 @@ from revbridge.ingest.limits import (
     MalformedBody,
     UnsupportedMediaType,
 )
-from revbridge.ingest.quantity import parse_quantity
+from revbridge.ingest.quantity import MAX_MAGNITUDE, parse_quantity
 from revbridge.ingest.safejson import decode_document, decode_sound, split_items
 from revbridge.ingest.typed import MAX_TIME_TEXT, decode_body, decode_lines, parse_times
+
+if TYPE_CHECKING:
+    from revbridge.ingest.rows import EventRows
 
 SINGLE_MEDIA_TYPE = "application/cloudevents+json"
 BATCH_MEDIA_TYPE = "application/cloudevents-batch+json"
@@ -153,7 +156,7 @@ class Rejection:
 class IngestResult:
     """What became of a batch: every event received is in exactly one of the two lists."""
 
-    accepted: Sequence[Storable]
+    accepted: Sequence[Storable] | EventRows  # rows: as a file import's validating process hands them over
     rejected: list[Rejection]
 
     @property
@@ -641,6 +644,8 @@ class _Checker:
         if value is None:
             return _REFUSED
         if requirement.need is Need.NUMBER:
+            if self.rows and type(value) is int and -MAX_MAGNITUDE < value < MAX_MAGNITUDE:
+                return value  # the payload spells it as its Decimal would, and rows keep no data apart
             try:
                 return parse_quantity(value)
             except ValueError:

@@ -4,8 +4,8 @@ Python runs one thread at a time, so an import that validates in one thread whil
 stores in another uses little more than one core. Here a child process reads and
 validates the file, with its own read-only connection for the catalog and customers,
 and hands each batch over already judged: the importing process only stores. A batch
-crosses as one msgpack array of ``EventRow`` (key hashes computed) and its rejections,
-through a queue a few batches deep, so memory stays at a few batches in each process
+crosses as one msgpack array of its rows' fields (``ingest.rows``: key hashes computed,
+times as stored text) and its rejections, through a queue a few batches deep, so memory stays at a few batches in each process
 and the reader never runs far ahead of the store.
 
 Worth it for a file large enough to repay starting a process (about a second) and for
@@ -28,16 +28,17 @@ from typing import Any, NamedTuple
 import msgspec
 from sqlalchemy import Engine
 
-from revbridge.ingest.envelope import EventRow, IngestResult, Rejection
+from revbridge.ingest.envelope import IngestResult, Rejection
 from revbridge.ingest.limits import IngestLimits
 from revbridge.ingest.readers import ColumnMapping
+from revbridge.ingest.rows import EventRows
 
 HANDOVER_FROM_BYTES = 8 * 1024 * 1024  # smaller files validate in a thread: less than starting a process costs
 _AHEAD = 8  # batches validated ahead of the store: at the CLI's batch size, two of the groups it stores at once
 _POLL_S = 0.5  # how often a waiting side looks whether the other is still there
 _STOP_GRACE_S = 5.0
 
-_ROWS = msgspec.msgpack.Decoder(list[EventRow])
+_ROWS = msgspec.msgpack.Decoder(list[Any])
 _WIRE = msgspec.msgpack.Encoder()
 
 
@@ -70,7 +71,7 @@ class _Batch(NamedTuple):
     records: int
     origin: str
     now: datetime
-    rows: bytes  # msgpack array of EventRow
+    rows: bytes  # msgpack array: EventRows.flat
     rejected: list[Rejection]
 
 
@@ -103,7 +104,8 @@ def validated_in_child(job: FileJob) -> Iterator[Validated]:
         while (item := _receive(handed, child)) is not None:
             if isinstance(item, _Failed):
                 raise item.error or ValidatingProcessLost(f"validating {job.path} failed: {item.text}")
-            yield Validated(item.records, item.origin, IngestResult(_ROWS.decode(item.rows), item.rejected), item.now)
+            rows = EventRows(_ROWS.decode(item.rows))
+            yield Validated(item.records, item.origin, IngestResult(rows, item.rejected), item.now)
     finally:
         stop.set()
         child.join(_STOP_GRACE_S)
@@ -159,7 +161,8 @@ def _judged(job: FileJob) -> Iterator[_Batch]:
                 result = ingest_records(batch, rules=service.rules(conn, job.workspace_id), customer_of=lookup,
                                         now=now, limits=job.limits, rows=True)
                 conn.rollback()
-                yield _Batch(len(batch), origin_of(batch), now, _WIRE.encode(result.accepted), list(result.rejected))
+                yield _Batch(len(batch), origin_of(batch), now, _WIRE.encode(EventRows.of(result.accepted).flat),
+                             list(result.rejected))
     finally:
         engine.dispose()
 

@@ -29,7 +29,6 @@ from revbridge.ingest.envelope import (
     IngestResult,
     RawRecord,
     Rejection,
-    Storable,
     ingest_body,
     ingest_records,
     validate_events,
@@ -45,6 +44,7 @@ from revbridge.ingest.handover import (
 from revbridge.ingest.keys import own_inserts, publish
 from revbridge.ingest.limits import DEFAULT_LIMITS, BodyTooLarge, IngestLimits, UnsupportedMediaType
 from revbridge.ingest.readers import DEFAULT_BATCH_SIZE, ColumnMapping, read_events
+from revbridge.ingest.rows import EventRows
 from revbridge.ingest.store import BatchOutcome, Counts, bump_counters, quarantine_body, store_batch
 from revbridge.ingest.tables import exceptions
 from revbridge.scope import Scope, transaction, utcnow
@@ -327,11 +327,12 @@ def _join(group: list[Validated]) -> Validated:
     """One batch of them all: rejections keep their place in it, and it is stored as of the last one's ``now``."""
     if len(group) == 1:
         return group[0]
-    accepted: list[Storable] = []
+    accepted = EventRows()
     rejected: list[Rejection] = []
     offset = 0
     for batch in group:
-        accepted.extend(batch.result.accepted)
+        given = batch.result.accepted
+        accepted.extend(given if isinstance(given, EventRows) else EventRows.of(given))
         rejected.extend(replace(r, index=r.index + offset) for r in batch.result.rejected)
         offset += batch.records
     return Validated(offset, group[0].origin, IngestResult(accepted, rejected), group[-1].now)

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from itertools import chain
 from typing import Any
 
 import msgspec
@@ -27,9 +26,22 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from revbridge.errors import Problem
 from revbridge.ids import new_id
-from revbridge.ingest.envelope import IngestResult, Storable
+from revbridge.ingest.envelope import IngestResult
 from revbridge.ingest.keys import merge_due, next_event_id, remember, stored_keys
 from revbridge.ingest.rollups import hold_ingest_share
+from revbridge.ingest.rows import (
+    CUSTOMER,
+    DIGEST,
+    EVENT_ID,
+    KEY_HASH,
+    PAYLOAD,
+    SOURCE,
+    TIME,
+    TYPE,
+    WIDTH,
+    EventRows,
+    Row,
+)
 from revbridge.ingest.tables import billed_periods, exceptions, usage_counters, usage_events
 from revbridge.scope import Scope
 from revbridge.store.types import sqlite_instant
@@ -87,32 +99,34 @@ def dialect_insert(conn: Connection) -> Any:
 
 def store_batch(scope: Scope, result: IngestResult, origin: str, count: bool = True) -> BatchOutcome:
     """Persist one validated batch; ``count=False`` leaves the counters to the caller (replay)."""
-    outcome = BatchOutcome(Counts(received=len(result.accepted) + len(result.rejected)))
-    fresh, hashes, repeats = _split_repeats(result.accepted, [e.key_hash for e in result.accepted])
-    inserted, stored = _insert_new(scope, fresh, hashes)
+    rows = result.accepted if isinstance(result.accepted, EventRows) else EventRows.of(result.accepted)
+    outcome = BatchOutcome(Counts(received=len(rows) + len(result.rejected)))
+    fresh, repeats = _split_repeats(rows)
+    inserted, stored = _insert_new(scope, fresh)
     outcome.counts.accepted = len(inserted)
     outcome.late = sum(inserted.values())
-    conflicts: list[Storable] = []
+    conflicts: list[Row] = []
     if repeats or len(inserted) < len(fresh):
-        firsts = {(e.source, e.id): e.digest for e in fresh}
-        for event in [*(e for e in fresh if (e.source, e.id) not in inserted), *repeats]:
-            first = stored.get((event.source, event.id)) or firsts[(event.source, event.id)]
-            if first == event.digest:
+        keys = fresh.dedup_keys()
+        firsts = dict(zip(keys, fresh.column(DIGEST), strict=True))
+        for row in [*(fresh.row(i) for i, key in enumerate(keys) if key not in inserted), *map(rows.row, repeats)]:
+            key = (row[SOURCE], row[EVENT_ID])
+            if (stored.get(key) or firsts[key]) == row[DIGEST]:
                 outcome.counts.duplicate += 1
             else:
-                conflicts.append(event)
+                conflicts.append(row)
     kept: list[dict[str, Any]] = []  # the exceptions, inserted in one statement
     for rejection in result.rejected:
         kept.append(_exception(scope, reason_of(rejection.problems), rejection.raw, list(rejection.problems),
                                rejection.source or origin, None, rejection.event_id))
         outcome.errors += [{"index": rejection.index, "id": rejection.event_id, **p.as_dict(),
                             "exception_id": kept[-1]["id"]} for p in rejection.problems]
-    for event in conflicts:
+    for row in conflicts:
         problem = Problem("id", "conflict: this source and id were stored earlier with a different payload",
-                          event.id, event_id=event.id)
-        kept.append(_exception(scope, Reason.CONFLICT, event.payload.decode(), [problem], origin, event.source,
-                               event.id))
-        outcome.errors.append({"id": event.id, **problem.as_dict(), "exception_id": kept[-1]["id"]})
+                          row[EVENT_ID], event_id=row[EVENT_ID])
+        kept.append(_exception(scope, Reason.CONFLICT, row[PAYLOAD].decode(), [problem], origin, row[SOURCE],
+                               row[EVENT_ID]))
+        outcome.errors.append({"id": row[EVENT_ID], **problem.as_dict(), "exception_id": kept[-1]["id"]})
     if kept:
         scope.conn.execute(exceptions.insert(), kept)
         outcome.exception_ids = [row["id"] for row in kept]
@@ -122,30 +136,26 @@ def store_batch(scope: Scope, result: IngestResult, origin: str, count: bool = T
     return outcome
 
 
-def _split_repeats(
-    events: Sequence[Storable], hashes: list[int]
-) -> tuple[list[Storable], list[int], list[Storable]]:
-    """The first event of every key (with its key hash), and the later ones with a key
-    already seen in the batch."""
+def _split_repeats(rows: EventRows) -> tuple[EventRows, list[int]]:
+    """The first event of every key, and the places of the later ones with a key already
+    seen in the batch."""
+    hashes = rows.column(KEY_HASH)
     if len(set(hashes)) == len(hashes):  # distinct hashes are distinct keys
-        return list(events), hashes, []
+        return rows, []
     seen: set[tuple[str, str]] = set()
-    fresh: list[Storable] = []
-    fresh_hashes: list[int] = []
-    repeats: list[Storable] = []
-    for event, h in zip(events, hashes, strict=True):
-        key = (event.source, event.id)
+    firsts: list[int] = []
+    repeats: list[int] = []
+    for index, key in enumerate(rows.dedup_keys()):
         if key in seen:
-            repeats.append(event)
+            repeats.append(index)
         else:
-            fresh.append(event)
-            fresh_hashes.append(h)
+            firsts.append(index)
             seen.add(key)
-    return fresh, fresh_hashes, repeats
+    return rows.take(firsts), repeats
 
 
 def _insert_new(
-    scope: Scope, events: Sequence[Storable], hashes: list[int]
+    scope: Scope, rows: EventRows
 ) -> tuple[dict[tuple[str, str], bool], dict[tuple[str, str], str]]:
     """Insert what is new. Returns the keys inserted (with their late flag) and the
     digests already stored for the keys that were not.
@@ -156,61 +166,57 @@ def _insert_new(
     unnest(...) ON CONFLICT DO NOTHING RETURNING``, which stays exact with concurrent
     writers.
     """
-    if not events:
+    if not rows:
         return {}, {}
-    late = _late_flags(scope, events)
+    late = _late_flags(scope, rows)
     hold_ingest_share(scope.conn)  # the rollup builder waits for this transaction (PostgreSQL)
     if scope.conn.dialect.name == "sqlite":
-        return _insert_sqlite(scope, events, hashes, late)
+        return _insert_sqlite(scope, rows, late)
     columns = ("source", "event_id", "type", "customer_id", "time", "digest", "payload", "late", "key_hash")
-    arrays = [
-        [e.source for e in events], [e.id for e in events], [e.type for e in events],
-        [e.customer_id for e in events], [e.time for e in events], [e.digest for e in events],
-        [e.payload for e in events], late, hashes,
-    ]
-    rows = scope.conn.exec_driver_sql(
+    fields = (SOURCE, EVENT_ID, TYPE, CUSTOMER, TIME, DIGEST, PAYLOAD, None, KEY_HASH)
+    arrays = [late if field is None else rows.column(field) for field in fields]
+    found = scope.conn.exec_driver_sql(
         _PG_INSERT, {"ws": scope.workspace_id, "received": scope.now, **dict(zip(columns, arrays, strict=True))}
     )
-    inserted = {(r.source, r.event_id): bool(r.late) for r in rows}
-    rest = [e for e in events if (e.source, e.id) not in inserted]
+    inserted = {(r.source, r.event_id): bool(r.late) for r in found}
+    rest = [key for key in rows.dedup_keys() if key not in inserted]
     stored = {key: digest for key, digest, _ in _stored_rows(scope.conn, scope.workspace_id, rest)}
     return inserted, stored
 
 
 def _insert_sqlite(
-    scope: Scope, events: Sequence[Storable], hashes: list[int], late: list[bool]
+    scope: Scope, rows: EventRows, late: list[bool]
 ) -> tuple[dict[tuple[str, str], bool], dict[tuple[str, str], str]]:
     """Look the keys up (``ingest.keys``: no unique index on SQLite), insert the new ones.
 
     Exact because this runs under SQLite's single write lock: nothing can store one of
-    these keys between the look-up and the insert. Ids are given explicitly, past every
-    id ever used, so the transaction knows each new row's id for its later look-ups.
+    these keys between the look-up and the insert. The new rows take the ids after
+    every id ever used (``AUTOINCREMENT``), in order: the transaction knows each one's
+    id for its later look-ups, and checks that SQLite gave those.
     """
-    ws, received = scope.workspace_id, sqlite_instant(scope.now)
-    keys = [(e.source, e.id) for e in events]
+    ws = scope.workspace_id
+    keys = rows.dedup_keys()
+    hashes = rows.column(KEY_HASH)
     found = stored_keys(scope.conn, ws, keys, hashes)
     if found:  # only the new ones go on
         new = [i for i, key in enumerate(keys) if key not in found]
-        events, keys, hashes, late = ([column[i] for i in new] for column in (events, keys, hashes, late))
-    first = next_event_id(scope.conn)
-    rows = [
-        (first + n, ws, e.source, e.id, e.type, e.customer_id, moment, e.digest, e.payload, received, flag, h)
-        for n, (e, h, moment, flag) in enumerate(zip(events, hashes, _sqlite_times([e.time for e in events]), late,
-                                                     strict=True))
-    ]
-    inserted = dict(zip(keys, late, strict=True))
-    pairs = list(zip(hashes, range(first, first + len(rows)), strict=True))
+        rows, keys, hashes, late = rows.take(new), *([column[i] for i in new] for column in (keys, hashes, late))
     if rows:
-        _insert_rows(scope.conn, rows)
-        remember(scope.conn, ws, pairs)
-        if first // _MERGE_CHECK_EVERY != (first + len(rows)) // _MERGE_CHECK_EVERY:  # a few queries: not every batch
+        ids = _insert_rows(scope.conn, ws, sqlite_instant(scope.now), rows)
+        if any(late):
+            scope.conn.exec_driver_sql(
+                "UPDATE usage_events SET late = 1 WHERE id IN (SELECT value FROM json_each(?))",
+                (msgspec.json.encode([row for row, flag in zip(ids, late, strict=True) if flag]).decode(),))
+        remember(scope.conn, ws, list(zip(hashes, ids, strict=True)))
+        if ids.start // _MERGE_CHECK_EVERY != ids.stop // _MERGE_CHECK_EVERY:  # a few queries: not every batch
             merge_due(scope.conn, inline=True)  # what no upkeep kept up with (a long import), merged here
-    return inserted, {key: digest for key, (digest, _) in found.items()}
+    return dict(zip(keys, late, strict=True)), {key: digest for key, (digest, _) in found.items()}
 
 
-def _insert_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+def _insert_rows(conn: Connection, workspace_id: str, received: str, rows: EventRows) -> range:
     """Insert event rows many to a statement: ``_ROWS_PER_STATEMENT`` (fewer where the
-    SQLite build allows fewer parameters), the remainder in statements of a power of two.
+    SQLite build allows fewer parameters), the remainder in statements of a power of
+    two. Returns the ids SQLite gave them, checked.
 
     ``usage_events`` is ``AUTOINCREMENT`` (ids are never reused: ``ingest.keys``), so
     every statement reads and writes ``sqlite_sequence``; and inside a transaction each
@@ -219,63 +225,50 @@ def _insert_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     constraint error. One statement per row spent a fifth of an insert's time on the
     first, 64 rows a statement still a tenth on the second (both measured on a million
     rows of the bench's shape). Powers of two keep the distinct statements, each
-    prepared once and cached, to a dozen.
+    prepared once and cached, to a dozen. A statement's parameters are the workspace,
+    the receipt time, then a slice of the rows.
     """
+    first = next_event_id(conn)
     per = _rows_per_statement(conn)
-    start = 0
-    while start < len(rows):
-        left = len(rows) - start
+    flat, shared = rows.flat, (workspace_id, received)
+    start, count = 0, len(rows)
+    while start < count:
+        left = count - start
         size = per if left >= per else 1 << (left.bit_length() - 1)
         end = start + left // size * size
         conn.exec_driver_sql(_insert_statement(size), [
-            tuple(chain.from_iterable(rows[first:first + size])) for first in range(start, end, size)])
+            (*shared, *flat[at * WIDTH:(at + size) * WIDTH]) for at in range(start, end, size)])
         start = end
+    last = conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
+    if last != first + count - 1:  # cannot happen under the write lock; the keys would be wrong if it did
+        raise RuntimeError(f"usage events were given ids up to {last}, expected {first}..{first + count - 1}")
+    return range(first, first + count)
 
 
 def _rows_per_statement(conn: Connection) -> int:
     """The most rows, a power of two up to ``_ROWS_PER_STATEMENT``, whose parameters this build takes."""
     limit = conn.connection.driver_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # type: ignore[union-attr]
     per = _ROWS_PER_STATEMENT
-    while per > 1 and per * _SQLITE_ROW.count("?") > limit:
+    while per > 1 and 2 + per * WIDTH > limit:
         per //= 2
     return per
 
 
 @lru_cache(maxsize=16)
 def _insert_statement(rows: int) -> str:
-    return _SQLITE_COLUMNS + ", ".join([_SQLITE_ROW] * rows)
-
-
-def _sqlite_times(moments: list[datetime]) -> list[str]:
-    """``sqlite_instant`` of each instant, formatted by msgspec in one call.
-
-    ``datetime.isoformat`` costs several microseconds an instant, a measurable share
-    of an insert. msgspec writes a UTC instant as ``...T11:00:00.000120Z``, or without
-    the fraction when it is zero: the same text once the fraction is put back. Any
-    other offset (the envelope gives none) takes the slow way.
-    """
-    if not moments:
-        return []
-    texts = _ENCODE(moments).decode()[2:-2].split('","')  # an instant's text holds no quote
-    return [
-        text if len(text) == _WITH_FRACTION else text[:-1] + ".000000Z" if len(text) == _WHOLE_SECOND
-        else sqlite_instant(moment)
-        for text, moment in zip(texts, moments, strict=True)
-    ]
+    """``rows`` rows of ``WIDTH`` parameters each, after the workspace (?1) and receipt time (?2)."""
+    values = ", ".join(
+        "(?1, " + ", ".join(f"?{3 + n * WIDTH + field}" for field in range(WIDTH - 1)) + f", ?2, 0, ?{2 + (n + 1) * WIDTH})"
+        for n in range(rows))
+    return _SQLITE_COLUMNS + values
 
 
 _MERGE_CHECK_EVERY = 10_000  # event ids between a writer's looks at whether a merge is due
-_ENCODE = msgspec.json.encode
-_WITH_FRACTION = len("2025-03-01T11:00:00.000000Z")
-_WHOLE_SECOND = len("2025-03-01T11:00:00Z")
-
-
-_SQLITE_COLUMNS = (
-    "INSERT INTO usage_events (id, workspace_id, source, event_id, type, customer_id, time, digest, payload, "
+_SQLITE_COLUMNS = (  # in the order of the rows' fields (``ingest.rows``), with the receipt time and late flag
+    "INSERT INTO usage_events (workspace_id, source, event_id, type, customer_id, time, digest, payload, "
     "received_at, late, key_hash) VALUES "
 )
-_SQLITE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_ROWS_PER_STATEMENT = 1024  # 12,288 parameters: SQLite 3.32 and later take 32,766 (older builds 999: 64 rows)
+_ROWS_PER_STATEMENT = 1024  # 8,194 parameters: SQLite 3.32 and later take 32,766 (older builds 999: 64 rows)
 _PG_INSERT = (
     "INSERT INTO usage_events (workspace_id, source, event_id, type, customer_id, time, digest, payload, "
     "received_at, late, key_hash) "
@@ -302,36 +295,36 @@ def _one_of(conn: Connection, column: Any, values: Sequence[str]) -> ColumnEleme
     return clause
 
 
-def _late_flags(scope: Scope, events: Sequence[Storable]) -> list[bool]:
+def _late_flags(scope: Scope, rows: EventRows) -> list[bool]:
     """Whether each event falls in a period already billed for its customer and type."""
-    earliest = min(e.time for e in events)
-    customers = sorted({e.customer_id for e in events})
-    rows = scope.conn.execute(
+    times, customers = rows.column(TIME), rows.column(CUSTOMER)
+    found = scope.conn.execute(
         select(billed_periods.c.customer_id, billed_periods.c.event_type, billed_periods.c.period_start,
                billed_periods.c.period_end).where(
             billed_periods.c.workspace_id == scope.workspace_id,
-            _one_of(scope.conn, billed_periods.c.customer_id, customers),
-            billed_periods.c.period_end > earliest,
+            _one_of(scope.conn, billed_periods.c.customer_id, sorted(set(customers))),
+            billed_periods.c.period_end > datetime.fromisoformat(min(times)),
         )
     )
-    periods: dict[tuple[str, str], list[tuple[datetime, datetime]]] = {}
-    for r in rows:
-        periods.setdefault((r.customer_id, r.event_type), []).append((r.period_start, r.period_end))
+    periods: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for r in found:  # compared as the rows hold times: fixed-width UTC text, in time order
+        periods.setdefault((r.customer_id, r.event_type), []).append(
+            (sqlite_instant(r.period_start), sqlite_instant(r.period_end)))
     if not periods:
-        return [False] * len(events)
+        return [False] * len(rows)
     return [
-        any(start <= e.time < end for start, end in periods.get((e.customer_id, e.type), ()))
-        for e in events
+        any(start <= moment < end for start, end in periods.get((customer, kind), ()))
+        for customer, kind, moment in zip(customers, rows.column(TYPE), times, strict=True)
     ]
 
 
 def _stored_rows(
-    conn: Connection, workspace_id: str, events: Sequence[Storable]
+    conn: Connection, workspace_id: str, keys: Sequence[tuple[str, str]]
 ) -> list[tuple[tuple[str, str], str, int]]:
     """``(key, digest, row id)`` of the stored events with these keys; one index range per source."""
     by_source: dict[str, list[str]] = {}
-    for event in events:
-        by_source.setdefault(event.source, []).append(event.id)
+    for source, event_id in keys:
+        by_source.setdefault(source, []).append(event_id)
     found: list[tuple[tuple[str, str], str, int]] = []
     for source, ids in by_source.items():
         rows = conn.execute(
