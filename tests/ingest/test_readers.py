@@ -217,5 +217,17 @@ def test_jsonl_lines_read_by_blocks_are_the_lines_of_the_file(
         elif line.strip():
             expected.append((line.strip(), f"f:{number}", None))
     got = [(r.payload, r.source, r.problems[0].reason if r.problems else None)
-           for r in _jsonl_records(io.BytesIO(content), "f", limit, block)]
+           for records in _jsonl_records(io.BytesIO(content), "f", limit, block) for r in records]
     assert got == expected
+
+
+@given(lengths=st.lists(st.integers(0, 7), max_size=8), size=st.integers(1, 5))
+def test_records_from_blocks_of_any_length_come_in_batches_of_the_size_asked(lengths: list[int], size: int) -> None:
+    from revbridge.ingest.envelope import RawRecord
+    from revbridge.ingest.readers import _rebatched
+
+    counter = iter(range(100))
+    lists = [[RawRecord(b"{}", f"f:{next(counter)}") for _ in range(n)] for n in lengths]
+    batches = list(_rebatched(lists, size))
+    assert [r for batch in batches for r in batch] == [r for records in lists for r in records]
+    assert all(len(batch) == size for batch in batches[:-1]) and all(0 < len(b) <= size for b in batches)

@@ -59,12 +59,16 @@ def read_jsonl(
     first kilobyte for the person fixing it, and a problem saying why.
     """
     with open(path, "rb") as stream:
-        yield from _batched(_jsonl_records(stream, str(path), max_line_bytes), batch_size)
+        yield from _rebatched(_jsonl_records(stream, str(path), max_line_bytes), batch_size)
 
 
-def _jsonl_records(stream: IO[bytes], name: str, max_line_bytes: int, block: int = _BLOCK) -> Iterator[RawRecord]:
-    """The file's lines as records, read a block at a time: a ``readline`` per line cost
-    a fifth of what validating a line costs, measured."""
+def _jsonl_records(
+    stream: IO[bytes], name: str, max_line_bytes: int, block: int = _BLOCK
+) -> Iterator[list[RawRecord]]:
+    """The file's lines as records, a list for each block read: a ``readline`` per line
+    cost a fifth of what validating a line costs, and a generator step and a
+    ``NamedTuple`` call per line a twentieth (both measured). A block whose lines all
+    fit makes its records in one comprehension, with the tuple built in C."""
     number = 0
     tail = b""
     end = False
@@ -73,16 +77,22 @@ def _jsonl_records(stream: IO[bytes], name: str, max_line_bytes: int, block: int
         end = not chunk
         lines = (tail + chunk).split(b"\n")
         tail = b"" if end else lines.pop()  # the line the next block finishes
-        for line in lines:
-            number += 1
-            if len(line) > max_line_bytes:
-                yield _too_long(line, name, number, max_line_bytes)
-            elif text := line.strip():
-                yield RawRecord(text, f"{name}:{number}")
+        if max(map(len, lines), default=0) <= max_line_bytes:
+            yield [_new_record(RawRecord, (text, f"{name}:{at}", ()))
+                   for at, line in enumerate(lines, number + 1) if (text := line.strip())]
+        else:
+            yield [
+                _too_long(line, name, at, max_line_bytes) if len(line) > max_line_bytes else RawRecord(text, f"{name}:{at}")
+                for at, line in enumerate(lines, number + 1) if len(line) > max_line_bytes or (text := line.strip())
+            ]
+        number += len(lines)
         if len(tail) > max_line_bytes:  # the rest of this line is skipped, never held
             number += 1
-            yield _too_long(tail, name, number, max_line_bytes)
+            yield [_too_long(tail, name, number, max_line_bytes)]
             tail = _after_line(stream, block)
+
+
+_new_record = tuple.__new__  # RawRecord's own constructor is a Python function
 
 
 def _too_long(line: bytes, name: str, number: int, max_line_bytes: int) -> RawRecord:
@@ -259,12 +269,17 @@ def read_parquet(
 
 
 def _batched(records: Iterable[RawRecord], size: int) -> Iterator[Batch]:
+    return _rebatched(([record] for record in records), size)
+
+
+def _rebatched(lists: Iterable[list[RawRecord]], size: int) -> Iterator[Batch]:
+    """Records from lists of any length, in batches of ``size`` (the last one may be shorter)."""
     batch: Batch = []
-    for record in records:
-        batch.append(record)
-        if len(batch) >= size:
-            yield batch
-            batch = []
+    for records in lists:
+        batch += records
+        while len(batch) >= size:
+            yield batch[:size]
+            batch = batch[size:]
     if batch:
         yield batch
 
