@@ -160,6 +160,7 @@ def test_records_accepted_as_rows_are_the_rows_of_the_events(usage_world: UsageW
     from datetime import UTC, datetime, timedelta, timezone
 
     from revbridge.ingest.envelope import RawRecord, ingest_records
+    from revbridge.ingest.rows import EventRows
 
     now = datetime.now(UTC)
     an_hour_ago_in_paris = (now - timedelta(hours=1)).astimezone(timezone(timedelta(hours=1))).isoformat()
@@ -173,7 +174,7 @@ def test_records_accepted_as_rows_are_the_rows_of_the_events(usage_world: UsageW
     events = ingest_records(typed + precise, rules=rules, customer_of=lookup, now=now)
     rows = ingest_records(typed + precise, rules=rules, customer_of=lookup, now=now, rows=True)
     assert len(events.accepted) == 5
-    assert rows.accepted == [e.row() for e in events.accepted]  # type: ignore[union-attr]
+    assert rows.accepted == EventRows.of(events.accepted)  # type: ignore[arg-type]
 
 
 def test_integer_quantities_judged_as_rows_are_judged_as_events(usage_world: UsageWorld, event: Callable[..., Any]) -> None:
@@ -183,6 +184,7 @@ def test_integer_quantities_judged_as_rows_are_judged_as_events(usage_world: Usa
 
     from revbridge.ingest.envelope import RawRecord, ingest_records
     from revbridge.ingest.quantity import MAX_MAGNITUDE
+    from revbridge.ingest.rows import EventRows
 
     values = [0, -1, 7, 10, MAX_MAGNITUDE - 1, -(MAX_MAGNITUDE - 1), MAX_MAGNITUDE, -MAX_MAGNITUDE, 2**63, -(2**70)]
     data = event()["data"]
@@ -196,8 +198,8 @@ def test_integer_quantities_judged_as_rows_are_judged_as_events(usage_world: Usa
     now = datetime.now(UTC)
     events = ingest_records(records, rules=rules, customer_of=lookup, now=now)
     rows = ingest_records(records, rules=rules, customer_of=lookup, now=now, rows=True)
-    assert rows.accepted == [e.row() for e in events.accepted]  # type: ignore[union-attr]
-    assert [e.id for e in events.accepted] == [f"q{n}" for n in range(6)] + ["columns"]
+    assert rows.accepted == EventRows.of(events.accepted)  # type: ignore[arg-type]
+    assert [e.id for e in events.accepted] == [f"q{n}" for n in range(6)] + ["columns"]  # type: ignore[union-attr]
     assert [(r.index, r.problems) for r in rows.rejected] == [(r.index, r.problems) for r in events.rejected]
     assert [r.index for r in rows.rejected] == [6, 7, 8, 9]
 

@@ -8,30 +8,30 @@ from typing import Any
 
 import pytest
 
-from revbridge.ingest.envelope import EventRow
+from revbridge.ingest.envelope import Fields
 from revbridge.ingest.rows import CUSTOMER, DIGEST, KEY_HASH, TIME, WIDTH, EventRows
 from revbridge.store.types import sqlite_instant
 
 from .store_fixtures import UsageWorld
 
 
-def _row(n: int, moment: datetime) -> EventRow:
-    return EventRow("src", f"e{n}", "api.request", f"cus_{n % 3}", moment, f"{n:064x}", b"{}", n * 7919)
+def _fields(n: int, moment: datetime) -> Fields:
+    return ("src", f"e{n}", "api.request", f"cus_{n % 3}", moment, f"{n:064x}", b"{}", n * 7919)
 
 
 def test_rows_keep_each_event_s_fields_in_order_with_times_as_stored_text() -> None:
     base = datetime(2026, 3, 1, 11, 0, tzinfo=UTC)
-    events = [_row(n, base + timedelta(microseconds=n * 250_000)) for n in range(5)]
-    rows = EventRows.of(events)
+    events = [_fields(n, base + timedelta(microseconds=n * 250_000)) for n in range(5)]
+    rows = EventRows.of_fields(events)
     assert len(rows) == 5
-    assert rows.column(TIME) == [sqlite_instant(e.time) for e in events]
-    assert rows.column(KEY_HASH) == [e.key_hash for e in events]
+    assert rows.column(TIME) == [sqlite_instant(e[4]) for e in events]
+    assert rows.column(KEY_HASH) == [n * 7919 for n in range(5)]
     assert rows.dedup_keys() == [("src", f"e{n}") for n in range(5)]
-    assert list(rows)[3] == rows.row(3) == ["src", "e3", "api.request", "cus_0", sqlite_instant(events[3].time),
-                                            events[3].digest, b"{}", 3 * 7919]
+    assert list(rows)[3] == rows.row(3) == ["src", "e3", "api.request", "cus_0", sqlite_instant(events[3][4]),
+                                            f"{3:064x}", b"{}", 3 * 7919]
     taken = rows.take([4, 1])
-    assert taken.column(DIGEST) == [events[4].digest, events[1].digest]
-    taken.extend(EventRows.of(events[:1]))
+    assert taken.column(DIGEST) == [f"{4:064x}", f"{1:064x}"]
+    taken.extend(EventRows.of_fields(events[:1]))
     assert taken.column(CUSTOMER) == ["cus_1", "cus_1", "cus_0"]
     assert EventRows.of([]) == EventRows() and not EventRows()
 

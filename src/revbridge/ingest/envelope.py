@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import msgspec
 from msgspec import UNSET
@@ -45,11 +45,9 @@ from revbridge.ingest.limits import (
     UnsupportedMediaType,
 )
 from revbridge.ingest.quantity import MAX_MAGNITUDE, parse_quantity
+from revbridge.ingest.rows import EventRows
 from revbridge.ingest.safejson import decode_document, decode_sound, split_items
 from revbridge.ingest.typed import MAX_TIME_TEXT, decode_body, decode_lines, parse_times
-
-if TYPE_CHECKING:
-    from revbridge.ingest.rows import EventRows
 
 SINGLE_MEDIA_TYPE = "application/cloudevents+json"
 BATCH_MEDIA_TYPE = "application/cloudevents-batch+json"
@@ -106,28 +104,10 @@ class UsageEvent(msgspec.Struct, frozen=True, gc=False):
     def key_hash(self) -> int:
         return key_hash(self.source, self.id)
 
-    def row(self) -> EventRow:
-        """What the store keeps of this event (its data and extensions are in ``payload``)."""
-        return EventRow(self.source, self.id, self.type, self.customer_id, self.time, self.digest, self.payload,
-                        self.key_hash)
 
 
-class EventRow(msgspec.Struct, frozen=True, gc=False, array_like=True):
-    """An accepted event as the store writes it: the form a file import hands from the
-    process that validates to the one that stores (``ingest.handover``), as a msgpack
-    array, with its key hash already computed."""
-
-    source: str
-    id: str
-    type: str
-    customer_id: str
-    time: datetime
-    digest: str
-    payload: bytes
-    key_hash: int
-
-
-Storable = UsageEvent | EventRow  # what the store takes: either has every field it writes
+Fields = tuple[str, str, str, str, datetime, str, bytes, int]  # an accepted event as ``ingest.rows`` keeps it
+Accepted = UsageEvent | Fields  # what the checker accepts an event as: whole, or only what the store writes
 
 
 @dataclass(frozen=True)
@@ -156,7 +136,7 @@ class Rejection:
 class IngestResult:
     """What became of a batch: every event received is in exactly one of the two lists."""
 
-    accepted: Sequence[Storable] | EventRows  # rows: as a file import's validating process hands them over
+    accepted: Sequence[UsageEvent] | EventRows  # rows: only what the store writes (``ingest_records``' rows)
     rejected: list[Rejection]
 
     @property
@@ -308,12 +288,12 @@ def ingest_records(
     never stops at a bad line. Problems carry the record's ``file:line`` as ``source``.
     Lines of JSON the typed path vouches for are accepted there; every other record,
     and every event that path leaves, is judged one by one as below. ``rows``: accept
-    each as the ``EventRow`` the store writes, for a caller that only stores them.
+    them as the ``EventRows`` the store writes, for a caller that only stores them.
     """
     checker = _Checker(rules, customer_of, now, limits, rows)
     records = records if isinstance(records, list) else list(records)
     fast = checker.accept_lines(records)
-    accepted: list[Storable] = []
+    accepted: list[Accepted] = []
     rejected: list[Rejection] = []
     for index, record in enumerate(records):
         if fast[index] is not None:
@@ -329,7 +309,9 @@ def ingest_records(
                 seen = {field for field, _, _ in found}
                 found.extend(item for item in outcome if item[0] not in seen)
         rejected.append(checker.reject(index, event, _record_text(record), found, "", record.source))
-    return IngestResult(accepted, rejected)
+    if rows:
+        return IngestResult(EventRows.of_fields(accepted), rejected)  # type: ignore[arg-type]
+    return IngestResult(accepted, rejected)  # type: ignore[arg-type]
 
 
 def validate_events(
@@ -431,7 +413,7 @@ class _Checker:
         rows: bool = False,
     ) -> None:
         now = check_aware(now, "now")
-        self.rows = rows  # accept as ``EventRow``: what the store writes, and no more
+        self.rows = rows  # accept as ``Fields``: what the store writes, and no more
         self.by_type = rules.by_type
         self.customer_of = customer_of
         self.limits = limits
@@ -465,10 +447,10 @@ class _Checker:
                 rejected.append(self.reject(index, events[index], texts(index), outcome, prefix, None))  # type: ignore[index]
         return IngestResult(accepted, rejected)
 
-    def accept_lines(self, records: Sequence[RawRecord]) -> list[Storable | None]:
+    def accept_lines(self, records: Sequence[RawRecord]) -> list[Accepted | None]:
         """Each record accepted by the typed path, or None where the precise path must judge it."""
         places = [i for i, r in enumerate(records) if type(r.payload) is bytes and not r.problems]
-        out: list[Storable | None] = [None] * len(records)
+        out: list[Accepted | None] = [None] * len(records)
         if not places:
             return out
         decoded = decode_lines([records[i].payload for i in places], self.limits)  # type: ignore[misc]
@@ -477,7 +459,7 @@ class _Checker:
             out[index] = self.accept(typed_event, moment)
         return out
 
-    def accept(self, event: Any, moment: datetime | None) -> Storable | None:
+    def accept(self, event: Any, moment: datetime | None) -> Accepted | None:
         """A typed event accepted, or None if anything needs the precise check.
 
         The typed decoder already checked the attributes' kinds and lengths,
@@ -501,8 +483,8 @@ class _Checker:
         event.data = data
         payload = _CANONICAL.encode(event)
         if self.rows:
-            return EventRow(event.source, event.id, event.type, customer, moment, _sha256(payload).hexdigest(), payload,
-                            key_hash(event.source, event.id))
+            return (event.source, event.id, event.type, customer, moment, _sha256(payload).hexdigest(), payload,
+                    key_hash(event.source, event.id))
         extensions: dict[str, Any] = {}
         if event.datacontenttype is not UNSET:
             extensions["datacontenttype"] = event.datacontenttype
@@ -513,7 +495,7 @@ class _Checker:
 
     # --- the precise path -------------------------------------------------------------
 
-    def check(self, event: Any) -> Storable | list[_Found]:
+    def check(self, event: Any) -> Accepted | list[_Found]:
         if type(event) is not dict:
             return [("", "expected a JSON object (an event)", _kind(event))]
         found: list[_Found] = []
@@ -538,7 +520,7 @@ class _Checker:
         payload = _CANONICAL.encode(canonical)
         digest = _sha256(payload).hexdigest()
         if self.rows:
-            return EventRow(source, ident, kind, customer, moment, digest, payload, key_hash(source, ident))
+            return (source, ident, kind, customer, moment, digest, payload, key_hash(source, ident))
         # Positional: measurably faster than keywords, in the order the fields are declared.
         return UsageEvent(
             source, ident, kind, subject, customer, moment, data, extensions, digest, payload

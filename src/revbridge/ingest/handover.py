@@ -161,7 +161,7 @@ def _judged(job: FileJob) -> Iterator[_Batch]:
                 result = ingest_records(batch, rules=service.rules(conn, job.workspace_id), customer_of=lookup,
                                         now=now, limits=job.limits, rows=True)
                 conn.rollback()
-                yield _Batch(len(batch), origin_of(batch), now, _WIRE.encode(EventRows.of(result.accepted).flat),
+                yield _Batch(len(batch), origin_of(batch), now, _WIRE.encode(result.accepted.flat),  # type: ignore[union-attr]
                              list(result.rejected))
     finally:
         engine.dispose()

@@ -18,12 +18,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from revbridge.ingest.envelope import Storable
 from revbridge.store.types import sqlite_instant
+
+if TYPE_CHECKING:
+    from revbridge.ingest.envelope import Fields, UsageEvent
 
 WIDTH = 8  # fields per event, in this order:
 SOURCE, EVENT_ID, TYPE, CUSTOMER, TIME, DIGEST, PAYLOAD, KEY_HASH = range(WIDTH)
@@ -42,10 +44,15 @@ class EventRows:
         self.flat: list[Any] = [] if flat is None else flat
 
     @classmethod
-    def of(cls, events: Sequence[Storable]) -> EventRows:
-        """The rows of validated events, times as stored text."""
-        flat = list(chain.from_iterable(
-            (e.source, e.id, e.type, e.customer_id, e.time, e.digest, e.payload, e.key_hash) for e in events))
+    def of(cls, events: Sequence[UsageEvent]) -> EventRows:
+        """The rows of validated events."""
+        return cls.of_fields([(e.source, e.id, e.type, e.customer_id, e.time, e.digest, e.payload, e.key_hash)
+                              for e in events])
+
+    @classmethod
+    def of_fields(cls, fields: Sequence[Fields]) -> EventRows:
+        """The rows of events accepted as their fields (``envelope.Fields``), times made stored text."""
+        flat = list(chain.from_iterable(fields))
         flat[TIME::WIDTH] = instant_texts(flat[TIME::WIDTH])
         return cls(flat)
 
