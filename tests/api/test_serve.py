@@ -40,3 +40,6 @@ def test_serve_answers_openapi_and_health(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    assert proc.returncode == 0
+    log = tmp_path / "revbridge.db-wal"  # a stopped server leaves SQLite's log empty: the next process copies nothing
+    assert (tmp_path / "revbridge.db").stat().st_size > 0 and (not log.exists() or log.stat().st_size == 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -163,6 +164,25 @@ def test_the_upkeep_process_rolls_up_and_stops_when_asked(usage_world: UsageWorl
             time.sleep(0.05)
     finally:
         upkeep.stop()
+    assert not upkeep.alive()
+
+
+def test_stopping_an_upkeep_process_that_was_killed_returns(tmp_path: Path) -> None:
+    """A service manager signals the whole group, so the upkeep may be gone before
+    ``serve`` stops it; waking a process killed in its sleep must not hang the stop."""
+    import os
+    import signal
+    import threading
+
+    upkeep = UpkeepProcess(f"sqlite:///{tmp_path / 'killed.db'}", interval=0.05)
+    upkeep.start()
+    time.sleep(1.0)  # asleep between its rounds
+    os.kill(upkeep._process.pid, signal.SIGKILL)
+    upkeep._process.join(10)
+    stopper = threading.Thread(target=upkeep.stop, daemon=True)
+    stopper.start()
+    stopper.join(10)
+    assert not stopper.is_alive(), "stop hung on a killed upkeep process"
     assert not upkeep.alive()
 
 

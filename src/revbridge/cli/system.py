@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
+
 import typer
 
 from revbridge.cli.context import JsonOpt, console, emit_json, engine, settings
@@ -63,6 +66,10 @@ def serve(
 
         clock = BillingClock(engine(), current.billing_interval_minutes)
         clock.start()
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again with the handler it
+    # found: this one ends the run as a normal exit, so the upkeep, the clock and the
+    # worker stop and SQLite's log is flushed below (the default handler would just die).
+    signal.signal(signal.SIGTERM, _stop_serving)
     try:
         uvicorn.run(app, host=current.host, port=current.port, log_level=current.log_level.lower(), access_log=False)
     finally:
@@ -71,3 +78,10 @@ def serve(
             clock.stop()
         if worker is not None:
             worker.stop()
+        from revbridge.ingest.upkeep import checkpoint
+
+        checkpoint(engine(), truncate=True)  # the next process starts with an empty log
+
+
+def _stop_serving(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)

@@ -96,7 +96,7 @@ def validated_in_child(job: FileJob) -> Iterator[Validated]:
     """
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connections or threads
     handed = context.Queue(_AHEAD)
-    stop = context.Event()
+    stop = context.RawValue("b", 0)  # no lock to be left held by a process that is killed
     child = context.Process(target=_validate, args=(job, handed, stop, os.getpid()),
                             name="revbridge-import-validate", daemon=True)
     child.start()
@@ -107,7 +107,7 @@ def validated_in_child(job: FileJob) -> Iterator[Validated]:
             rows = EventRows(_ROWS.decode(item.rows))
             yield Validated(item.records, item.origin, IngestResult(rows, item.rejected), item.now)
     finally:
-        stop.set()
+        stop.value = 1
         child.join(_STOP_GRACE_S)
         if child.is_alive():
             child.terminate()
@@ -169,7 +169,7 @@ def _judged(job: FileJob) -> Iterator[_Batch]:
 
 def _hand(handed: Any, stop: Any, parent: int, item: object) -> bool:
     """Put ``item`` on the queue, waiting while it is full; False once the parent is gone or said stop."""
-    while not stop.is_set() and os.getppid() == parent:
+    while not stop.value and os.getppid() == parent:
         try:
             handed.put(item, timeout=_POLL_S)
             return True

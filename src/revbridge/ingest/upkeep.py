@@ -13,7 +13,7 @@ a test. Its steps:
   in a short write, so ingest waits for the merge only. Not every second: a billing
   run brings them up to date itself anyway, and each pass costs a write per rollup row;
 * every ``interval`` seconds (1), on SQLite, copies the write-ahead log into the
-  database with a passive checkpoint. A merge dirties pages all over the keys table;
+  database with a passive checkpoint (and ``serve`` empties the log as it stops). A merge dirties pages all over the keys table;
   copying those into the database (and syncing it) costs more than the commit itself.
   Done once a second, off the request path, each page is copied once however many
   commits wrote it, and a commit never waits for it; SQLite's own checkpoint mark
@@ -26,6 +26,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,7 @@ from sqlalchemy import Engine
 from revbridge.ingest.keys import merge_when_due
 from revbridge.ingest.rollups import ROLLUP_CHUNK, roll_up_all
 from revbridge.scope import utcnow
+from revbridge.store.engine import BUSY_TIMEOUT_MS
 from revbridge.workspaces import list_workspaces
 
 log = logging.getLogger(__name__)
@@ -43,13 +45,28 @@ _STOP_WAIT_S = 30.0
 _GRACE_S = 3.0
 
 
-def checkpoint(engine: Engine) -> None:
-    """A passive checkpoint of SQLite's log; nothing to do on PostgreSQL."""
+def checkpoint(engine: Engine, truncate: bool = False) -> None:
+    """A passive checkpoint of SQLite's log; nothing to do on PostgreSQL.
+
+    ``truncate``: then also empty the log file, if no other connection is reading or
+    writing (it never waits for one), as a server that stops does: under steady ingest
+    the upkeep's checkpoints trail the newest commits (a rollup pass holds its
+    snapshot), and the log file only grows while readers keep it from restarting.
+    After a 60 s run of the ingest bench, 2.1 GB of log was left, and the first commits
+    of the next process spent a second copying it.
+    """
     if engine.dialect.name != "sqlite":
         return
     raw = engine.raw_connection()  # no BEGIN: a checkpoint runs outside transactions
+    driver = raw.driver_connection
     try:
-        raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+        driver.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+        if truncate:
+            driver.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]  # busy: left as it is
+            try:
+                driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+            finally:
+                driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # type: ignore[union-attr]
     finally:
         raw.close()
 
@@ -126,7 +143,10 @@ class UpkeepProcess:
     def __init__(self, database_url: str, interval: float = 1.0, rollup_interval: float = 30.0,
                  log_level: str = "INFO", log_format: str = "console") -> None:
         context = multiprocessing.get_context("spawn")  # no fork of a process holding connections and threads
-        self._stop = context.Event()
+        # A flag without a lock: an Event's set() waits for every process sleeping on it
+        # to wake, and one killed while asleep (a service manager signals the whole
+        # group) never does, so stopping would hang.
+        self._stop = context.RawValue("b", 0)
         self._process = context.Process(
             target=_run_upkeep, name="revbridge-upkeep", daemon=True,
             args=(database_url, interval, rollup_interval, self._stop, os.getpid(), log_level, log_format),
@@ -141,7 +161,7 @@ class UpkeepProcess:
     def stop(self) -> None:
         """Ask the child to stop; after a short grace, end it: each of its steps is one
         transaction, so ending it mid-step loses nothing."""
-        self._stop.set()
+        self._stop.value = 1
         self._process.join(timeout=_GRACE_S)
         if self._process.is_alive():
             self._process.terminate()
@@ -158,8 +178,8 @@ def _run_upkeep(database_url: str, interval: float, rollup_interval: float, stop
     upkeep = UsageUpkeep(engine, interval, rollup_interval)
     upkeep.start()
     try:
-        while not stop.wait(interval) and os.getppid() == parent:
-            pass
+        while not stop.value and os.getppid() == parent:
+            time.sleep(interval)
     finally:
         upkeep.stop()
         engine.dispose()

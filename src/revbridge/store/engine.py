@@ -20,6 +20,7 @@ from revbridge.store.types import sqlite_decimal_add, sqlite_decimal_max
 
 PAGE_SIZE = 16_384
 WAL_AUTOCHECKPOINT_PAGES = 25_000
+BUSY_TIMEOUT_MS = 30_000
 
 
 def normalise_url(url: str) -> str:
@@ -59,7 +60,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         # 16 MB: measured faster than 64 MB for a file import (pages written out sooner,
         # less memory touched) and it keeps an import's two processes under 300 MB.
         cur.execute("PRAGMA cache_size=-16384")
