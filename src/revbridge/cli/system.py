@@ -55,7 +55,7 @@ def serve(
 
         worker = Worker(engine(), build_registry(current), options=WorkerOptions(concurrency=current.workers))
         worker.start()
-    from revbridge.ingest.upkeep import UpkeepProcess
+    from revbridge.ingest.upkeep import UpkeepProcess, checkpoint
 
     engine()  # migrated before the upkeep process opens it
     upkeep = UpkeepProcess(current.database_url, log_level=current.log_level, log_format=current.log_format)
@@ -78,8 +78,6 @@ def serve(
             clock.stop()
         if worker is not None:
             worker.stop()
-        from revbridge.ingest.upkeep import checkpoint
-
         checkpoint(engine(), truncate=True)  # the next process starts with an empty log
 
 

@@ -105,7 +105,6 @@ class UsageEvent(msgspec.Struct, frozen=True, gc=False):
         return key_hash(self.source, self.id)
 
 
-
 Fields = tuple[str, str, str, str, datetime, str, bytes, int]  # an accepted event as ``ingest.rows`` keeps it
 Accepted = UsageEvent | Fields  # what the checker accepts an event as: whole, or only what the store writes
 

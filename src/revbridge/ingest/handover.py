@@ -5,8 +5,9 @@ stores in another uses little more than one core. Here a child process reads and
 validates the file, with its own read-only connection for the catalog and customers,
 and hands each batch over already judged: the importing process only stores. A batch
 crosses as one msgpack array of its rows' fields (``ingest.rows``: key hashes computed,
-times as stored text) and its rejections, through a queue a few batches deep, so memory stays at a few batches in each process
-and the reader never runs far ahead of the store.
+times as stored text) and its rejections, through a queue a few batches deep, so
+memory stays at a few batches in each process and the reader never runs far ahead of
+the store.
 
 Worth it for a file large enough to repay starting a process (about a second) and for
 a database both processes can open; ``IngestService.import_file`` decides.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -269,7 +270,9 @@ def read_parquet(
 
 
 def _batched(records: Iterable[RawRecord], size: int) -> Iterator[Batch]:
-    return _rebatched(([record] for record in records), size)
+    source = iter(records)
+    while batch := list(islice(source, size)):
+        yield batch
 
 
 def _rebatched(lists: Iterable[list[RawRecord]], size: int) -> Iterator[Batch]:

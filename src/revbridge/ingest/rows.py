@@ -44,6 +44,11 @@ class EventRows:
         self.flat: list[Any] = [] if flat is None else flat
 
     @classmethod
+    def of_accepted(cls, accepted: Sequence[UsageEvent] | EventRows) -> EventRows:
+        """A batch's accepted events as rows: as they are if they came as rows."""
+        return accepted if isinstance(accepted, EventRows) else cls.of(accepted)
+
+    @classmethod
     def of(cls, events: Sequence[UsageEvent]) -> EventRows:
         """The rows of validated events."""
         return cls.of_fields([(e.source, e.id, e.type, e.customer_id, e.time, e.digest, e.payload, e.key_hash)

@@ -331,8 +331,7 @@ def _join(group: list[Validated]) -> Validated:
     rejected: list[Rejection] = []
     offset = 0
     for batch in group:
-        given = batch.result.accepted
-        accepted.extend(given if isinstance(given, EventRows) else EventRows.of(given))
+        accepted.extend(EventRows.of_accepted(batch.result.accepted))
         rejected.extend(replace(r, index=r.index + offset) for r in batch.result.rejected)
         offset += batch.records
     return Validated(offset, group[0].origin, IngestResult(accepted, rejected), group[-1].now)

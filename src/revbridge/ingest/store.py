@@ -99,7 +99,7 @@ def dialect_insert(conn: Connection) -> Any:
 
 def store_batch(scope: Scope, result: IngestResult, origin: str, count: bool = True) -> BatchOutcome:
     """Persist one validated batch; ``count=False`` leaves the counters to the caller (replay)."""
-    rows = result.accepted if isinstance(result.accepted, EventRows) else EventRows.of(result.accepted)
+    rows = EventRows.of_accepted(result.accepted)
     outcome = BatchOutcome(Counts(received=len(rows) + len(result.rejected)))
     fresh, repeats = _split_repeats(rows)
     inserted, stored = _insert_new(scope, fresh)
@@ -172,12 +172,11 @@ def _insert_new(
     hold_ingest_share(scope.conn)  # the rollup builder waits for this transaction (PostgreSQL)
     if scope.conn.dialect.name == "sqlite":
         return _insert_sqlite(scope, rows, late)
-    columns = ("source", "event_id", "type", "customer_id", "time", "digest", "payload", "late", "key_hash")
-    fields = (SOURCE, EVENT_ID, TYPE, CUSTOMER, TIME, DIGEST, PAYLOAD, None, KEY_HASH)
-    arrays = [late if field is None else rows.column(field) for field in fields]
-    found = scope.conn.exec_driver_sql(
-        _PG_INSERT, {"ws": scope.workspace_id, "received": scope.now, **dict(zip(columns, arrays, strict=True))}
-    )
+    columns = {"source": SOURCE, "event_id": EVENT_ID, "type": TYPE, "customer_id": CUSTOMER, "time": TIME,
+               "digest": DIGEST, "payload": PAYLOAD, "key_hash": KEY_HASH}
+    found = scope.conn.exec_driver_sql(_PG_INSERT, {
+        "ws": scope.workspace_id, "received": scope.now, "late": late,
+        **{name: rows.column(field) for name, field in columns.items()}})
     inserted = {(r.source, r.event_id): bool(r.late) for r in found}
     rest = [key for key in rows.dedup_keys() if key not in inserted]
     stored = {key: digest for key, digest, _ in _stored_rows(scope.conn, scope.workspace_id, rest)}

@@ -13,11 +13,12 @@ a test. Its steps:
   in a short write, so ingest waits for the merge only. Not every second: a billing
   run brings them up to date itself anyway, and each pass costs a write per rollup row;
 * every ``interval`` seconds (1), on SQLite, copies the write-ahead log into the
-  database with a passive checkpoint (and ``serve`` empties the log as it stops). A merge dirties pages all over the keys table;
-  copying those into the database (and syncing it) costs more than the commit itself.
-  Done once a second, off the request path, each page is copied once however many
-  commits wrote it, and a commit never waits for it; SQLite's own checkpoint mark
-  (``store.engine``) is only the safety net for processes without this loop.
+  database with a passive checkpoint (and ``serve`` empties the log as it stops). A
+  merge dirties pages all over the keys table; copying those into the database (and
+  syncing it) costs more than the commit itself. Done once a second, off the request
+  path, each page is copied once however many commits wrote it, and a commit never
+  waits for it; SQLite's own checkpoint mark (``store.engine``) is only the safety net
+  for processes without this loop.
 """
 
 from __future__ import annotations
